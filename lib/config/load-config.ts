@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, TIERS, Tier } from '../../ops/src/contract';
+import { deploymentSchema, ParsedDeployment } from './schema';
+
+/** Context key holding the declared deployments (cdk.json or `-c`). */
+export const DEPLOYMENTS_CONTEXT_KEY = 'geusemaker:deployments';
+/** `-c name=<name>` declares or selects one deployment. */
+export const NAME_CONTEXT_KEY = 'name';
+/** `-c tier=<tier>` sets the tier of the selected deployment. */
+export const TIER_CONTEXT_KEY = 'tier';
+
+/** Signal timeouts when the config gives none: the GPU AMI and model pulls take longer. */
+const DEFAULT_BOOTSTRAP_TIMEOUT_MINUTES: Record<Tier, number> = { dev: 30, automation: 30, gpu: 45 };
+
+/** A validated deployment, ready for the constructs. */
+export interface DeploymentConfig extends Omit<ParsedDeployment, 'bootstrapTimeoutMinutes'> {
+  readonly name: string;
+  readonly bootstrapTimeoutMinutes: number;
+}
+
+/** A configuration problem; its message is one line per problem, naming field, value and what is allowed. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads context values; `app.node.tryGetContext` fits. */
+export type ContextReader = (key: string) => unknown;
+
+export function loadDeployments(readContext: ContextReader): DeploymentConfig[] {
+  const declared = parseDeclared(readContext(DEPLOYMENTS_CONTEXT_KEY));
+  const nameOverride = readContext(NAME_CONTEXT_KEY);
+  const tierOverride = readContext(TIER_CONTEXT_KEY);
+
+  let selected: Record<string, unknown>;
+  if (nameOverride !== undefined) {
+    const name = String(nameOverride);
+    if (!DEPLOYMENT_NAME_PATTERN.test(name)) {
+      throw problem('name', name, `expected ${DEPLOYMENT_NAME_RULE}`);
+    }
+    selected = { [name]: { ...asObject(declared[name]) } };
+  } else {
+    selected = declared;
+  }
+  if (tierOverride !== undefined) {
+    const names = Object.keys(selected);
+    if (names.length !== 1) {
+      throw problem('tier', tierOverride, `-c tier applies to one deployment; add -c name=<name> (declared: ${names.join(', ') || 'none'})`);
+    }
+    selected[names[0]] = { ...asObject(selected[names[0]]), tier: tierOverride };
+  }
+  if (nameOverride !== undefined && tierOverride === undefined && !('tier' in asObject(selected[String(nameOverride)]))) {
+    selected[String(nameOverride)] = { ...asObject(selected[String(nameOverride)]), tier: 'dev' };
+  }
+
+  const names = Object.keys(selected);
+  if (names.length === 0) {
+    throw new ConfigError(`Invalid configuration: ${DEPLOYMENTS_CONTEXT_KEY} declares no deployment; add one in cdk.json or pass -c name=<name>`);
+  }
+  return names.map((name) => validateDeployment(name, selected[name]));
+}
+
+function validateDeployment(name: string, raw: unknown): DeploymentConfig {
+  const field = `${DEPLOYMENTS_CONTEXT_KEY}.${name}`;
+  if (!DEPLOYMENT_NAME_PATTERN.test(name)) {
+    throw problem(field, name, `deployment names must be ${DEPLOYMENT_NAME_RULE}`);
+  }
+  const input = asObject(raw);
+  if (Array.isArray(input.tier)) {
+    throw problem(`${field}.tier`, input.tier, `a deployment has exactly one compute tier at a time (one of ${TIERS.join(', ')})`);
+  }
+  const result = deploymentSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => describeIssue(field, input, issue)).join('\n'));
+  }
+  const parsed = result.data;
+  for (const other of TIERS) {
+    if (other !== parsed.tier && other !== 'dev' && parsed[other] !== undefined) {
+      throw problem(`${field}.${other}`, input[other],
+        `options for tier ${other} given, but the tier is ${parsed.tier}; a deployment has one compute tier at a time — remove them or set tier to ${other}`);
+    }
+  }
+  if (parsed.vpcId !== undefined && parsed.env === undefined) {
+    throw problem(`${field}.vpcId`, parsed.vpcId, 'an existing VPC is looked up in its account: set env.account and env.region too');
+  }
+  return {
+    ...parsed,
+    name,
+    bootstrapTimeoutMinutes: parsed.bootstrapTimeoutMinutes ?? DEFAULT_BOOTSTRAP_TIMEOUT_MINUTES[parsed.tier],
+  };
+}
+
+function parseDeclared(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value === 'string') {
+    try {
+      return parseDeclared(JSON.parse(value));
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      throw problem(DEPLOYMENTS_CONTEXT_KEY, value, 'expected a JSON object of deployments');
+    }
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw problem(DEPLOYMENTS_CONTEXT_KEY, value, 'expected an object mapping deployment names to their settings');
+  }
+  return { ...(value as Record<string, unknown>) };
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function describeIssue(field: string, input: unknown, issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String);
+  const where = [field, ...path].join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys;
+    return `Invalid configuration: ${where}: unknown setting ${keys.map((k) => `"${k}"`).join(', ')}; allowed: ${allowedKeys(path)}`;
+  }
+  return problem(where, valueAt(input, issue.path), issue.message).message;
+}
+
+function allowedKeys(path: string[]): string {
+  let shape: z.ZodType = deploymentSchema;
+  for (const key of path) {
+    const inner = unwrap(shape);
+    if (inner instanceof z.ZodObject) shape = inner.shape[key];
+  }
+  const inner = unwrap(shape);
+  return inner instanceof z.ZodObject ? Object.keys(inner.shape).join(', ') : '(none)';
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s: z.ZodType = schema;
+  while (s instanceof z.ZodOptional || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
+  return s;
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function problem(field: string, value: unknown, allowed: string): ConfigError {
+  const shown = value === undefined ? '(missing)' : JSON.stringify(value);
+  return new ConfigError(`Invalid configuration: ${field} = ${shown}: ${allowed}`);
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, TIERS } from '../../ops/src/contract';
+
+/** Instance sizes a CPU host may have; each maps to several instance families of the same shape. */
+export const INSTANCE_SIZES = ['large', 'xlarge', '2xlarge', '4xlarge'] as const;
+export type InstanceSize = (typeof INSTANCE_SIZES)[number];
+
+/** GPU instance families the gpu tier accepts (NVIDIA, supported by the Deep Learning Base AMI). */
+export const GPU_FAMILIES = ['g4dn', 'g5', 'g6', 'g6e', 'gr6', 'p3', 'p4d', 'p5'] as const;
+
+export const MARKETS = ['spot', 'on-demand'] as const;
+
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const VPC_ID = /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/;
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const MODEL = /^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/;
+const GPU_INSTANCE_TYPE = new RegExp(`^(${GPU_FAMILIES.join('|')})\\.(\\d*xlarge|metal)$`);
+
+const cidr = z.string().regex(IPV4_CIDR, { message: 'expected an IPv4 CIDR such as 203.0.113.0/24' });
+
+const positiveMinutes = (max: number) =>
+  z.number().int({ message: 'expected a whole number of minutes' })
+    .min(1, { message: `expected a whole number of minutes from 1 to ${max}` })
+    .max(max, { message: `expected a whole number of minutes from 1 to ${max}` });
+
+export const automationOptionsSchema = z.strictObject({
+  /** ACM certificate for the HTTPS listener; without one the ALB serves plain HTTP (with a warning). */
+  certificateArn: z.string().regex(CERTIFICATE_ARN, {
+    message: 'expected an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>',
+  }).optional(),
+  /** Idle timeout of the load balancer, seconds (long n8n requests, LLM calls). */
+  idleTimeoutSeconds: z.number().int().min(60, { message: 'expected 60 to 4000 seconds' })
+    .max(4000, { message: 'expected 60 to 4000 seconds' }).default(900),
+});
+
+export const gpuOptionsSchema = z.strictObject({
+  /** GPU instance types, several for spot capacity. */
+  instanceTypes: z.array(z.string().regex(GPU_INSTANCE_TYPE, {
+    message: `expected a GPU instance type of the families ${GPU_FAMILIES.join(', ')} (e.g. g5.xlarge)`,
+  })).min(1, { message: 'expected at least one GPU instance type' })
+    .default(['g4dn.xlarge', 'g5.xlarge', 'g6.xlarge']),
+  /** CloudFront origin read timeout, seconds (LLM streaming); above 60 needs a quota increase. */
+  originReadTimeoutSeconds: z.number().int().min(1, { message: 'expected 1 to 180 seconds' })
+    .max(180, { message: 'expected 1 to 180 seconds' }).default(60),
+});
+
+export const deploymentSchema = z.strictObject({
+  tier: z.enum(TIERS, { message: `expected one of ${TIERS.join(', ')}` }),
+  /** Account and region; omit both for an environment-agnostic deployment. */
+  env: z.strictObject({
+    account: z.string().regex(ACCOUNT, { message: 'expected a 12-digit AWS account id' }),
+    region: z.string().regex(REGION, { message: 'expected an AWS region such as eu-west-1' }),
+  }).optional(),
+  /** An existing VPC (looked up, so `env` is required) instead of a new one. */
+  vpcId: z.string().regex(VPC_ID, { message: 'expected a VPC id such as vpc-0abc1234 (vpc- and 8 or 17 hex digits)' }).optional(),
+  /** spot (default, cheapest) or on-demand. */
+  market: z.enum(MARKETS, { message: `expected one of ${MARKETS.join(', ')}` }).default('spot'),
+  /** Size of the CPU host; several families of this size are offered to spot. */
+  instanceSize: z.enum(INSTANCE_SIZES, { message: `expected one of ${INSTANCE_SIZES.join(', ')}` }).default('large'),
+  /** CIDRs allowed to reach the tier's entry point (dev: n8n on 5678). None by default. */
+  allowedCidrs: z.array(cidr).default([]),
+  /** Expose a fresh n8n (no owner yet) to allowedCidrs/the internet anyway. */
+  exposeBeforeOwnerSetup: z.boolean().default(false),
+  /** How long CloudFormation waits for the host's success signal. */
+  bootstrapTimeoutMinutes: positiveMinutes(120).optional(),
+  /** Root volume size in GiB (images, Qdrant's local storage). */
+  rootVolumeGiB: z.number().int().min(30, { message: 'expected 30 to 1000 GiB' }).max(1000, { message: 'expected 30 to 1000 GiB' }).default(50),
+  /** Ollama models pulled after the stack is healthy, kept on EFS. */
+  models: z.array(z.string().regex(MODEL, { message: 'expected an Ollama model name such as llama3.2:1b' })).default(['llama3.2:1b']),
+  /** Minutes between Qdrant snapshots to EFS. */
+  qdrantSnapshotMinutes: positiveMinutes(1440).default(15),
+  /** Options of the automation tier. */
+  automation: automationOptionsSchema.optional(),
+  /** Options of the gpu tier. */
+  gpu: gpuOptionsSchema.optional(),
+});
+
+export const deploymentsSchema = z.record(
+  z.string().regex(DEPLOYMENT_NAME_PATTERN, { message: `expected ${DEPLOYMENT_NAME_RULE}` }),
+  deploymentSchema,
+);
+
+export type DeploymentInput = z.input<typeof deploymentSchema>;
+export type ParsedDeployment = z.output<typeof deploymentSchema>;

@@ -1,0 +1,128 @@
+/**
+ * The stack contract shared by the CDK app (`lib/`) and gm-ops (`ops/`).
+ *
+ * Stack names, tag keys, output keys, secret purposes and service facts live here and nowhere else.
+ * This module must stay dependency-free: gm-ops imports it without the CDK toolchain.
+ */
+
+/** Compute tiers, in order of exposure. */
+export const TIERS = ['dev', 'automation', 'gpu'] as const;
+export type Tier = (typeof TIERS)[number];
+
+/** The tag value of the long-lived data stack. */
+export const DATA_TIER = 'data';
+
+/** A deployment name: lowercase, starts with a letter, at most 31 characters. */
+export const DEPLOYMENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
+export const DEPLOYMENT_NAME_RULE = 'lowercase letters, digits and hyphens, starting with a letter, at most 31 characters';
+
+const TIER_STACK_PREFIX: Record<Tier, string> = {
+  dev: 'GeuseDev',
+  automation: 'GeuseAutomation',
+  gpu: 'GeuseGpu',
+};
+const DATA_STACK_PREFIX = 'GeuseData';
+const PIPELINE_STACK_PREFIX = 'GeusePipeline';
+
+export function dataStackName(deployment: string): string {
+  return `${DATA_STACK_PREFIX}-${deployment}`;
+}
+
+export function computeStackName(tier: Tier, deployment: string): string {
+  return `${TIER_STACK_PREFIX[tier]}-${deployment}`;
+}
+
+export function pipelineStackName(deployment: string): string {
+  return `${PIPELINE_STACK_PREFIX}-${deployment}`;
+}
+
+/** What a stack name says about itself, or undefined when it is not a GeuseMaker stack. */
+export type ParsedStackName =
+  | { readonly kind: 'compute'; readonly tier: Tier; readonly deployment: string }
+  | { readonly kind: 'data'; readonly deployment: string };
+
+export function parseStackName(stackName: string): ParsedStackName | undefined {
+  const dash = stackName.indexOf('-');
+  if (dash < 0) return undefined;
+  const prefix = stackName.slice(0, dash);
+  const deployment = stackName.slice(dash + 1);
+  if (!DEPLOYMENT_NAME_PATTERN.test(deployment)) return undefined;
+  if (prefix === DATA_STACK_PREFIX) return { kind: 'data', deployment };
+  const tier = TIERS.find((t) => TIER_STACK_PREFIX[t] === prefix);
+  return tier ? { kind: 'compute', tier, deployment } : undefined;
+}
+
+/** Tags carried by every resource. */
+export const TAG_KEYS = {
+  deployment: 'geuse:deployment',
+  tier: 'geuse:tier',
+} as const;
+
+/** CloudFormation output keys that gm-ops reads. Renaming one is a breaking change. */
+export const OUTPUT_KEYS = {
+  // data stack
+  fileSystemId: 'FileSystemId',
+  secretArns: 'SecretArns',
+  vpcId: 'VpcId',
+  hostSecurityGroupId: 'HostSecurityGroupId',
+  // compute stacks
+  tier: 'Tier',
+  autoScalingGroupName: 'AutoScalingGroupName',
+  n8nUrl: 'N8nUrl',
+  entryUrl: 'EntryUrl',
+  portForwardCommand: 'PortForwardCommand',
+  loadBalancerDns: 'LoadBalancerDnsName',
+  cloudFrontUrl: 'CloudFrontUrl',
+} as const;
+
+/**
+ * The generated secrets of a deployment, one Secrets Manager secret each, named
+ * `geusemaker/<deployment>/<purpose>`. `envVar` is the name the host's root-only env file uses.
+ */
+export const SECRET_PURPOSES = [
+  { purpose: 'postgres-password', envVar: 'POSTGRES_PASSWORD' },
+  { purpose: 'n8n-encryption-key', envVar: 'N8N_ENCRYPTION_KEY' },
+  { purpose: 'n8n-jwt-secret', envVar: 'N8N_USER_MANAGEMENT_JWT_SECRET' },
+  { purpose: 'qdrant-api-key', envVar: 'QDRANT_API_KEY' },
+  { purpose: 'crawl4ai-api-token', envVar: 'CRAWL4AI_API_TOKEN' },
+  { purpose: 'n8n-owner-password', envVar: 'N8N_OWNER_PASSWORD' },
+] as const;
+export type SecretPurpose = (typeof SECRET_PURPOSES)[number]['purpose'];
+
+export function secretName(deployment: string, purpose: SecretPurpose): string {
+  return `geusemaker/${deployment}/${purpose}`;
+}
+
+/**
+ * `SecretArns` output: `purpose=arn` pairs joined by `,` (secret ARNs contain no `,` or `=`).
+ */
+export function parseSecretArns(value: string): Partial<Record<SecretPurpose, string>> {
+  const result: Partial<Record<SecretPurpose, string>> = {};
+  for (const pair of value.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    result[pair.slice(0, eq).trim() as SecretPurpose] = pair.slice(eq + 1).trim();
+  }
+  return result;
+}
+
+/** The services of the on-host runtime (docker/compose.yml) and how each one's health is read. */
+export const SERVICES = [
+  { name: 'n8n', port: 5678, health: { kind: 'http', path: '/healthz' } },
+  { name: 'postgres', port: 5432, health: { kind: 'tcp' } },
+  { name: 'ollama', port: 11434, health: { kind: 'http', path: '/api/version' } },
+  { name: 'qdrant', port: 6333, health: { kind: 'http', path: '/readyz' } },
+  { name: 'crawl4ai', port: 11235, health: { kind: 'http', path: '/health' } },
+] as const;
+export type ServiceName = (typeof SERVICES)[number]['name'];
+
+/** Paths on the host. */
+export const HOST_PATHS = {
+  efsMount: '/mnt/efs',
+  runtimeDir: '/opt/geusemaker',
+  envFile: '/etc/geusemaker/runtime.env',
+  bootstrapLog: '/var/log/geusemaker-bootstrap.log',
+} as const;
+
+/** Hours in a billing month, as AWS prices it. */
+export const HOURS_PER_MONTH = 730;
