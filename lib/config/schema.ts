@@ -71,6 +71,10 @@ export const deploymentSchema = z.strictObject({
   models: z.array(z.string().regex(MODEL, { message: 'expected an Ollama model name such as llama3.2:1b' })).default(['llama3.2:1b']),
   /** Minutes between Qdrant snapshots to EFS. */
   qdrantSnapshotMinutes: positiveMinutes(1440).default(15),
+  /** Rebuild the data stack around a file system and secrets retained from an earlier one (gm-ops restore). */
+  retainedData: z.strictObject({
+    fileSystemId: z.string().regex(/^fs-[0-9a-f]{8}([0-9a-f]{9})?$/, { message: 'expected an EFS file system id such as fs-0123456789abcdef0' }),
+  }).optional(),
   /** Options of the automation tier. */
   automation: automationOptionsSchema.optional(),
   /** Options of the gpu tier. */

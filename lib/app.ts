@@ -1,0 +1,46 @@
+import { App, Stage } from 'aws-cdk-lib';
+import { Tier, computeStackName, dataStackName } from '../ops/src/contract';
+import { applySecurityChecks } from './checks/security-checks';
+import { DeploymentConfig, loadDeployments } from './config/load-config';
+import { GeuseDataStack } from './data/data-stack';
+import { GeuseComputeStack, GeuseComputeStackProps } from './tiers/compute-stack';
+import { GeuseDevStack } from './tiers/dev-stack';
+
+type ComputeStackClass = new (scope: Stage, id: string, props: GeuseComputeStackProps) => GeuseComputeStack;
+
+const COMPUTE_STACKS: Partial<Record<Tier, ComputeStackClass>> = {
+  dev: GeuseDevStack,
+};
+
+export interface DeploymentStacks {
+  readonly data: GeuseDataStack;
+  readonly compute: GeuseComputeStack;
+}
+
+/** The data stack and the one compute stack of a deployment, in `scope` (an App or a pipeline Stage). */
+export function addDeploymentStacks(scope: Stage, config: DeploymentConfig): DeploymentStacks {
+  const env = config.env ? { account: config.env.account, region: config.env.region } : undefined;
+  const data = new GeuseDataStack(scope, dataStackName(config.name), {
+    deployment: config.name,
+    env,
+    vpcId: config.vpcId,
+    retainedFileSystemId: config.retainedData?.fileSystemId,
+    description: `GeuseMaker ${config.name}: VPC, retained EFS and secrets`,
+  });
+  const ComputeStack = COMPUTE_STACKS[config.tier];
+  if (!ComputeStack) throw new Error(`tier ${config.tier} is not available yet`);
+  const compute = new ComputeStack(scope, computeStackName(config.tier, config.name), {
+    config,
+    data,
+    env,
+    description: `GeuseMaker ${config.name}: ${config.tier} tier host`,
+  });
+  return { data, compute };
+}
+
+/** Builds the whole CDK app from its validated context; throws ConfigError before any construct exists. */
+export function buildApp(app: App): DeploymentStacks[] {
+  const deployments = loadDeployments((key) => app.node.tryGetContext(key));
+  applySecurityChecks(app);
+  return deployments.map((config) => addDeploymentStacks(app, config));
+}

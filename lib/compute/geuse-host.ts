@@ -1,0 +1,175 @@
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { SECRET_PURPOSES } from '../../ops/src/contract';
+import { MARKETS } from '../config/schema';
+import { DeploymentSecrets } from '../data/deployment-secrets';
+import { addBootstrapCommands } from './bootstrap-user-data';
+import { runtimeAsset } from './runtime-asset';
+
+export interface GeuseHostProps {
+  /** VPC of the data stack. */
+  readonly vpc: ec2.IVpc;
+  /** Subnets the host may launch in (public: it reaches the internet without a NAT gateway). */
+  readonly vpcSubnets: ec2.SubnetSelection;
+  /** The host security group, owned by the data stack. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** The deployment's retained file system. */
+  readonly fileSystem: efs.IFileSystem;
+  /** The deployment's secrets; the host may read these and no other. */
+  readonly secrets: DeploymentSecrets;
+  /** AMI, resolved at launch so a new release never replaces a running host. */
+  readonly machineImage: ec2.IMachineImage;
+  /** Instance types offered to the auto scaling group, in order of preference for on-demand. */
+  readonly instanceTypes: ec2.InstanceType[];
+  /**
+   * Purchase option.
+   * @default 'spot'
+   */
+  readonly market?: (typeof MARKETS)[number];
+  /** How long CloudFormation waits for the bootstrap's success signal. */
+  readonly bootstrapTimeout: Duration;
+  /**
+   * Encrypted gp3 root volume size.
+   * @default 50
+   */
+  readonly rootVolumeGiB?: number;
+  /** Non-secret runtime settings for the host (`GM_*` names). */
+  readonly settings: Readonly<Record<string, string>>;
+  /**
+   * Install Docker from the OS packages (false when the AMI ships it, as the Deep Learning AMI does).
+   * @default true
+   */
+  readonly installDocker?: boolean;
+  /**
+   * Health checks of the auto scaling group.
+   * @default - EC2 status checks
+   */
+  readonly healthChecks?: autoscaling.HealthChecks;
+}
+
+/**
+ * One GeuseMaker host: a launch template and an auto scaling group of exactly one, which replaces an
+ * interrupted or failed host by itself. Creation and updates wait for the bootstrap's signal, and an
+ * update never runs two hosts against the same data (`minInstancesInService: 0`).
+ */
+export class GeuseHost extends Construct {
+  public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  public readonly role: iam.Role;
+  public readonly launchTemplate: ec2.LaunchTemplate;
+
+  constructor(scope: Construct, id: string, props: GeuseHostProps) {
+    super(scope, id);
+    if (props.instanceTypes.length === 0) {
+      throw new Error('GeuseHost: instanceTypes must name at least one instance type');
+    }
+    if (props.bootstrapTimeout.toMinutes() < 1) {
+      throw new Error(`GeuseHost: bootstrapTimeout must be at least 1 minute, got ${props.bootstrapTimeout.toHumanString()}`);
+    }
+    const market = props.market ?? 'spot';
+    const stack = Stack.of(this);
+
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'GeuseMaker host: SSM, its own signal, its file system, its secrets',
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      reason: 'Session Manager is the only way onto the host (no SSH); AWS maintains this policy as the SSM agent\'s needs change.',
+    });
+    props.fileSystem.grant(this.role,
+      'elasticfilesystem:ClientMount',
+      'elasticfilesystem:ClientWrite',
+      // root on the host sets each service directory's owner; without it EFS squashes root.
+      'elasticfilesystem:ClientRootAccess');
+    props.secrets.grantRead(this.role);
+    const runtime = runtimeAsset(this, 'Runtime');
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReadRuntimeAsset',
+      actions: ['s3:GetObject'],
+      resources: [Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: runtime.s3BucketName, resourceName: runtime.s3ObjectKey })],
+    }));
+
+    const userData = ec2.UserData.forLinux();
+    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      machineImage: props.machineImage,
+      userData,
+      role: this.role,
+      securityGroup: props.securityGroup,
+      associatePublicIpAddress: true,
+      requireImdsv2: true,
+      // Hop limit 1: containers cannot reach the metadata service, so no workflow can take the host's role.
+      httpPutResponseHopLimit: 1,
+      httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
+      blockDevices: [{
+        deviceName: '/dev/xvda',
+        volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeGiB ?? 50, {
+          volumeType: ec2.EbsDeviceVolumeType.GP3,
+          encrypted: true,
+          deleteOnTermination: true,
+        }),
+      }],
+    });
+
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Resource', {
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      minCapacity: 1,
+      maxCapacity: 1,
+      mixedInstancesPolicy: {
+        launchTemplate: this.launchTemplate,
+        launchTemplateOverrides: props.instanceTypes.map((instanceType) => ({ instanceType })),
+        instancesDistribution: market === 'spot'
+          ? {
+            onDemandBaseCapacity: 0,
+            onDemandPercentageAboveBaseCapacity: 0,
+            spotAllocationStrategy: autoscaling.SpotAllocationStrategy.PRICE_CAPACITY_OPTIMIZED,
+          }
+          : {
+            onDemandBaseCapacity: 1,
+            onDemandPercentageAboveBaseCapacity: 100,
+            onDemandAllocationStrategy: autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
+          },
+      },
+      capacityRebalance: market === 'spot',
+      signals: autoscaling.Signals.waitForCount(1, { timeout: props.bootstrapTimeout }),
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+        maxBatchSize: 1,
+        minInstancesInService: 0,
+        waitOnResourceSignals: true,
+        pauseTime: props.bootstrapTimeout,
+      }),
+      healthChecks: props.healthChecks,
+    });
+    const cfnGroup = this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup;
+    Validations.of(cfnGroup).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-EC26',
+      reason: 'The root volume is encrypted in the launch template (gp3, encrypted: true, asserted by test/compute); the rule cannot read a launch template reference.',
+    }, {
+      id: 'AwsSolutions::AwsSolutions-AS3',
+      reason: 'A group of exactly one host: replacements and failures show in CloudFormation events and gm-ops status; scaling notifications would have no subscriber.',
+    });
+    const signalResource = stack.getLogicalId(cfnGroup);
+
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'SignalOwnAutoScalingGroup',
+      actions: ['cloudformation:SignalResource'],
+      resources: [stack.stackId],
+    }));
+
+    addBootstrapCommands(userData, {
+      runtime,
+      signal: { stackName: stack.stackName, resource: signalResource, region: Aws.REGION },
+      settings: {
+        ...props.settings,
+        GM_FILE_SYSTEM_ID: props.fileSystem.fileSystemId,
+        GM_SECRETS: SECRET_PURPOSES.map(({ purpose, envVar }) => `${envVar}=${props.secrets.secrets[purpose].secretArn}`).join(','),
+        GM_INSTALL_DOCKER: String(props.installDocker ?? true),
+      },
+    });
+  }
+}

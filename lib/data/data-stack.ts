@@ -1,0 +1,134 @@
+import { CfnOutput, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DATA_TIER, OUTPUT_KEYS, TAG_KEYS } from '../../ops/src/contract';
+import { DeploymentSecrets } from './deployment-secrets';
+
+export interface GeuseDataStackProps extends StackProps {
+  /** The deployment name (`geuse:deployment` tag, resource names). */
+  readonly deployment: string;
+  /**
+   * An existing VPC to use, looked up by id (the stack needs an explicit account and region).
+   * @default - a new VPC: public subnets in two AZs, no NAT gateway
+   */
+  readonly vpcId?: string;
+  /**
+   * A file system retained from an earlier data stack: mount it (new mount targets and security group)
+   * instead of creating a file system, and use the deployment's retained secrets.
+   * @default - a new, retained file system and new secrets
+   */
+  readonly retainedFileSystemId?: string;
+}
+
+/**
+ * `GeuseData-<name>`: everything the data depends on, and nothing disposable.
+ * The compute stacks only reference it, so replacing or deleting them never touches it.
+ */
+export class GeuseDataStack extends Stack {
+  public readonly vpc: ec2.IVpc;
+  /** Subnets the host and the mount targets live in (public: the host needs no NAT gateway). */
+  public readonly hostSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PUBLIC };
+  /** The host's security group: no ingress here; each tier adds its own entry rules in its own stack. */
+  public readonly hostSecurityGroup: ec2.SecurityGroup;
+  public readonly fileSystemSecurityGroup: ec2.SecurityGroup;
+  public readonly fileSystem: efs.IFileSystem;
+  public readonly secrets: DeploymentSecrets;
+  public readonly deployment: string;
+
+  constructor(scope: Construct, id: string, props: GeuseDataStackProps) {
+    super(scope, id, props);
+    this.deployment = props.deployment;
+    Tags.of(this).add(TAG_KEYS.deployment, props.deployment);
+    Tags.of(this).add(TAG_KEYS.tier, DATA_TIER);
+
+    this.vpc = props.vpcId
+      ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId })
+      : this.newVpc();
+
+    this.hostSecurityGroup = new ec2.SecurityGroup(this, 'HostSecurityGroup', {
+      vpc: this.vpc,
+      description: `GeuseMaker ${props.deployment} host (no ingress unless the tier adds it)`,
+      allowAllOutbound: true,
+    });
+
+    this.fileSystemSecurityGroup = new ec2.SecurityGroup(this, 'FileSystemSecurityGroup', {
+      vpc: this.vpc,
+      description: `GeuseMaker ${props.deployment} EFS mount targets (NFS from the host only)`,
+      allowAllOutbound: false,
+    });
+    this.fileSystemSecurityGroup.addIngressRule(this.hostSecurityGroup, ec2.Port.tcp(2049), 'NFS from the GeuseMaker host');
+
+    this.fileSystem = props.retainedFileSystemId
+      ? this.mountRetainedFileSystem(props.retainedFileSystemId)
+      : this.newFileSystem();
+
+    this.secrets = new DeploymentSecrets(this, 'Secrets', {
+      deployment: props.deployment,
+      importExisting: props.retainedFileSystemId !== undefined,
+    });
+
+    new CfnOutput(this, OUTPUT_KEYS.fileSystemId, { value: this.fileSystem.fileSystemId, description: 'Retained EFS file system holding the deployment data' });
+    new CfnOutput(this, OUTPUT_KEYS.secretArns, { value: this.secrets.arnList(), description: 'Secrets Manager secrets of the deployment (purpose=arn)' });
+    new CfnOutput(this, OUTPUT_KEYS.vpcId, { value: this.vpc.vpcId });
+    new CfnOutput(this, OUTPUT_KEYS.hostSecurityGroupId, { value: this.hostSecurityGroup.securityGroupId });
+  }
+
+  private newVpc(): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
+      restrictDefaultSecurityGroup: true,
+    });
+    const flowLogs = new logs.LogGroup(this, 'VpcFlowLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    vpc.addFlowLog('RejectedTraffic', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+    });
+    return vpc;
+  }
+
+  private newFileSystem(): efs.FileSystem {
+    const fileSystem = new efs.FileSystem(this, 'FileSystem', {
+      vpc: this.vpc,
+      vpcSubnets: this.hostSubnets,
+      securityGroup: this.fileSystemSecurityGroup,
+      encrypted: true,
+      throughputMode: efs.ThroughputMode.ELASTIC,
+      performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
+      enableAutomaticBackups: true,
+      allowAnonymousAccess: false,
+      // Kept on delete and on replacement, but removed if its own first creation fails.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
+    fileSystem.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyUnencryptedTransport',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['*'],
+      conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+    }));
+    return fileSystem;
+  }
+
+  private mountRetainedFileSystem(fileSystemId: string): efs.IFileSystem {
+    const fileSystem = efs.FileSystem.fromFileSystemAttributes(this, 'FileSystem', {
+      fileSystemId,
+      securityGroup: this.fileSystemSecurityGroup,
+    });
+    this.vpc.selectSubnets(this.hostSubnets).subnets.forEach((subnet, index) => {
+      new efs.CfnMountTarget(this, `MountTarget${index + 1}`, {
+        fileSystemId,
+        subnetId: subnet.subnetId,
+        securityGroups: [this.fileSystemSecurityGroup.securityGroupId],
+      });
+    });
+    return fileSystem;
+  }
+}

@@ -1,0 +1,101 @@
+import { CfnOutput, Duration, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import { OUTPUT_KEYS, TAG_KEYS, Tier } from '../../ops/src/contract';
+import { DeploymentConfig } from '../config/load-config';
+import { GeuseDataStack } from '../data/data-stack';
+import { GeuseHost, GeuseHostProps } from '../compute/geuse-host';
+
+export interface GeuseComputeStackProps extends StackProps {
+  /** The validated deployment. */
+  readonly config: DeploymentConfig;
+  /** The deployment's data stack; this stack depends on it and never changes it. */
+  readonly data: GeuseDataStack;
+}
+
+/** What a tier decides about its host. */
+export type TierHostOptions = Pick<GeuseHostProps, 'machineImage' | 'instanceTypes' | 'installDocker' | 'healthChecks'> & {
+  /** Extra non-secret settings for the host. */
+  readonly settings?: Readonly<Record<string, string>>;
+};
+
+/** Amazon Linux 2023, resolved by EC2 at each launch: a new AMI release never replaces a running host. */
+export const AL2023_AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+
+/**
+ * Base of the disposable compute stacks (`GeuseDev-`, `GeuseAutomation-`, `GeuseGpu-<name>`): the host
+ * over the data stack's VPC, file system and secrets, tagged and with the outputs gm-ops reads.
+ */
+export abstract class GeuseComputeStack extends Stack {
+  public readonly config: DeploymentConfig;
+  public readonly data: GeuseDataStack;
+  private hostConstruct?: GeuseHost;
+
+  protected constructor(scope: Construct, id: string, tier: Tier, props: GeuseComputeStackProps) {
+    super(scope, id, props);
+    if (props.config.tier !== tier) {
+      throw new Error(`${id}: the deployment's tier is ${props.config.tier}, not ${tier}`);
+    }
+    this.config = props.config;
+    this.data = props.data;
+    this.addStackDependency(props.data, 'the host mounts the data stack\'s file system and reads its secrets');
+    Tags.of(this).add(TAG_KEYS.deployment, props.config.name);
+    Tags.of(this).add(TAG_KEYS.tier, tier);
+    new CfnOutput(this, OUTPUT_KEYS.tier, { value: tier });
+  }
+
+  public get host(): GeuseHost {
+    if (!this.hostConstruct) throw new Error(`${this.stackName}: the host has not been created yet`);
+    return this.hostConstruct;
+  }
+
+  /** Creates the host; each tier calls this once with its own choices. */
+  protected createHost(options: TierHostOptions): GeuseHost {
+    const { config, data } = this;
+    this.hostConstruct = new GeuseHost(this, 'Host', {
+      vpc: data.vpc,
+      vpcSubnets: data.hostSubnets,
+      securityGroup: data.hostSecurityGroup,
+      fileSystem: data.fileSystem,
+      secrets: data.secrets,
+      machineImage: options.machineImage,
+      instanceTypes: options.instanceTypes,
+      installDocker: options.installDocker,
+      healthChecks: options.healthChecks,
+      market: config.market,
+      bootstrapTimeout: Duration.minutes(config.bootstrapTimeoutMinutes),
+      rootVolumeGiB: config.rootVolumeGiB,
+      settings: {
+        GM_DEPLOYMENT: config.name,
+        GM_TIER: config.tier,
+        GM_MODELS: config.models.join(' '),
+        GM_QDRANT_SNAPSHOT_MINUTES: String(config.qdrantSnapshotMinutes),
+        GM_N8N_BIND: '127.0.0.1',
+        GM_N8N_PUBLIC_URL: '',
+        ...options.settings,
+      },
+    });
+    new CfnOutput(this, OUTPUT_KEYS.autoScalingGroupName, { value: this.hostConstruct.autoScalingGroup.autoScalingGroupName });
+    return this.hostConstruct;
+  }
+
+  /** Allows `port` on the host from `peer` only; the rule lives in this stack, so the data stack never changes. */
+  protected allowToHost(id: string, peer: { cidrIp?: string; sourceSecurityGroupId?: string }, port: number, description: string): ec2.CfnSecurityGroupIngress {
+    return new ec2.CfnSecurityGroupIngress(this, id, {
+      groupId: this.data.hostSecurityGroup.securityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: port,
+      toPort: port,
+      description,
+      ...peer,
+    });
+  }
+
+  /** The command that forwards a local port to the host's n8n through SSM Session Manager. */
+  protected portForwardCommand(localPort = 5678): string {
+    const asg = this.host.autoScalingGroup.autoScalingGroupName;
+    return `aws ssm start-session --region ${this.region} --document-name AWS-StartPortForwardingSession `
+      + `--parameters portNumber=5678,localPortNumber=${localPort} --target $(aws autoscaling describe-auto-scaling-groups `
+      + `--region ${this.region} --auto-scaling-group-names ${asg} --query "AutoScalingGroups[0].Instances[0].InstanceId" --output text)`;
+  }
+}
