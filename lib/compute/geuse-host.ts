@@ -155,11 +155,7 @@ export class GeuseHost extends Construct {
     });
     const signalResource = stack.getLogicalId(cfnGroup);
 
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'SignalOwnAutoScalingGroup',
-      actions: ['cloudformation:SignalResource'],
-      resources: [stack.stackId],
-    }));
+    // signals: the auto scaling group grants the role cloudformation:SignalResource on this stack only.
 
     addBootstrapCommands(userData, {
       runtime,

@@ -1,0 +1,148 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { OUTPUT_KEYS, SECRET_PURPOSES, TAG_KEYS } from '../../ops/src/contract';
+import { existingVpcContext, synthDeployment } from '../helpers/app';
+import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const VPC_ID = 'vpc-0abc1234def567890';
+
+const newVpc = () => synthDeployment('my-stack', { tier: 'dev' }).data;
+const existingVpc = () => synthDeployment('team', { tier: 'dev', vpcId: VPC_ID, env: { account: ACCOUNT, region: REGION } },
+  existingVpcContext(ACCOUNT, REGION, VPC_ID)).data;
+
+describe.each([
+  ['new VPC', newVpc],
+  ['existing VPC', existingVpc],
+])('data stack with a %s', (_case, synth) => {
+  let template: Template;
+  beforeAll(() => { template = synth(); });
+
+  test('the file system is encrypted, elastic, backed up and retained except when its own creation fails', () => {
+    template.hasResource('AWS::EFS::FileSystem', {
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        Encrypted: true,
+        ThroughputMode: 'elastic',
+        PerformanceMode: 'generalPurpose',
+        BackupPolicy: { Status: 'ENABLED' },
+      }),
+    });
+  });
+
+  test('the file system policy refuses clients without TLS and anonymous clients', () => {
+    const [fs] = Object.values(template.findResources('AWS::EFS::FileSystem'));
+    const statements = fs.Properties.FileSystemPolicy.Statement;
+    expect(statements).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]));
+    expect(statements.some((s: { Effect: string; Principal: unknown }) => s.Effect === 'Allow' && JSON.stringify(s.Principal).includes('"*"')
+      && !JSON.stringify(s).includes('AccessedViaMountTarget'))).toBe(false);
+  });
+
+  test('a mount target in each of two subnets', () => {
+    template.resourceCountIs('AWS::EFS::MountTarget', 2);
+  });
+
+  const sgByDescription = (t: Template, pattern: string) =>
+    Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp(pattern) } }));
+
+  test('the only ingress in the data stack is NFS to the file system from the host security group', () => {
+    const [hostSg] = sgByDescription(template, ' host \\(no ingress');
+    const [efsSg] = sgByDescription(template, 'EFS mount targets');
+    expect(ingressRules(template)).toEqual([expect.objectContaining({
+      groupId: { 'Fn::GetAtt': [efsSg, 'GroupId'] },
+      fromPort: 2049, toPort: 2049,
+      sourceSecurityGroupId: { 'Fn::GetAtt': [hostSg, 'GroupId'] },
+    })]);
+  });
+
+  test('no ingress from anywhere and nothing on port 22', () => {
+    for (const rule of ingressRules(template)) {
+      expect(isWorldOpen(rule)).toBe(false);
+      expect(coversPort(rule, 22)).toBe(false);
+    }
+  });
+
+  test('one generated, retained secret per purpose, its value never in the template', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', SECRET_PURPOSES.length);
+    for (const { purpose } of SECRET_PURPOSES) {
+      template.hasResource('AWS::SecretsManager::Secret', {
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({
+          Name: Match.stringLikeRegexp(`^geusemaker/.+/${purpose}$`),
+          GenerateSecretString: Match.objectLike({ PasswordLength: 48, ExcludePunctuation: true }),
+          SecretString: Match.absent(),
+        }),
+      });
+    }
+  });
+
+  test('outputs the file system id and the secret ARNs for gm-ops', () => {
+    template.hasOutput(OUTPUT_KEYS.fileSystemId, {});
+    template.hasOutput(OUTPUT_KEYS.secretArns, {});
+  });
+
+  test('every taggable resource carries the deployment and tier tags', () => {
+    for (const type of ['AWS::EFS::FileSystem', 'AWS::EC2::SecurityGroup', 'AWS::SecretsManager::Secret']) {
+      for (const resource of Object.values(template.findResources(type))) {
+        const tags = JSON.stringify(resource.Properties.Tags ?? resource.Properties.FileSystemTags);
+        expect(tags).toContain(TAG_KEYS.deployment);
+        expect(tags).toContain(JSON.stringify({ Key: TAG_KEYS.tier, Value: 'data' }));
+      }
+    }
+  });
+});
+
+describe('data stack with a new VPC', () => {
+  let template: Template;
+  beforeAll(() => { template = newVpc(); });
+
+  test('public subnets in two AZs and no NAT gateway', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::Subnet', 2);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true });
+  });
+
+  test('rejected traffic is logged', () => {
+    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT' });
+  });
+});
+
+describe('data stack with an existing VPC', () => {
+  let template: Template;
+  beforeAll(() => { template = existingVpc(); });
+
+  test('creates no VPC and places mount targets in the looked-up subnets', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 0);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.hasResourceProperties('AWS::EFS::MountTarget', { SubnetId: 'subnet-0aaa1111aaaa11111' });
+    template.hasResourceProperties('AWS::EFS::MountTarget', { SubnetId: 'subnet-0bbb2222bbbb22222' });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: VPC_ID });
+  });
+});
+
+describe('data stack rebuilt around retained data', () => {
+  const FS_ID = 'fs-0123456789abcdef0';
+  let template: Template;
+  beforeAll(() => { template = synthDeployment('my-stack', { tier: 'dev', retainedData: { fileSystemId: FS_ID } }).data; });
+
+  test('creates no file system and no secret', () => {
+    template.resourceCountIs('AWS::EFS::FileSystem', 0);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  test('mounts the retained file system in each subnet through a new security group', () => {
+    template.resourceCountIs('AWS::EFS::MountTarget', 2);
+    template.allResourcesProperties('AWS::EFS::MountTarget', { FileSystemId: FS_ID });
+  });
+
+  test('outputs the retained file system and the secrets found by name', () => {
+    template.hasOutput(OUTPUT_KEYS.fileSystemId, { Value: FS_ID });
+    template.hasOutput(OUTPUT_KEYS.secretArns, { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
+    expect(JSON.stringify(template.findOutputs(OUTPUT_KEYS.secretArns))).toContain('secret:geusemaker/my-stack/n8n-encryption-key');
+  });
+});

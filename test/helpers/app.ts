@@ -1,0 +1,56 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp, DeploymentStacks } from '../../lib/app';
+import { DEPLOYMENTS_CONTEXT_KEY } from '../../lib/config/load-config';
+
+/** The feature flags and defaults of cdk.json, so tests synthesize exactly what `cdk synth` does. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8'));
+  return cdkJson.context;
+}
+
+/** Context declaring exactly these deployments (the cdk.json flags kept). */
+export function contextWith(deployments: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...cdkJsonContext(), [DEPLOYMENTS_CONTEXT_KEY]: deployments, ...extra };
+}
+
+export interface SynthesizedDeployment {
+  readonly app: App;
+  readonly stacks: DeploymentStacks;
+  readonly data: Template;
+  readonly compute: Template;
+}
+
+/** Builds the app for one deployment and returns its two templates (synthesis runs every check). */
+export function synthDeployment(name: string, settings: Record<string, unknown>, extra: Record<string, unknown> = {}): SynthesizedDeployment {
+  const app = new App({ context: contextWith({ [name]: settings }, extra) });
+  const [stacks] = buildApp(app);
+  return {
+    app,
+    stacks,
+    data: Template.fromStack(stacks.data),
+    compute: Template.fromStack(stacks.compute),
+  };
+}
+
+/** Context a `cdk synth` with credentials would have cached for `Vpc.fromLookup` of an existing VPC. */
+export function existingVpcContext(account: string, region: string, vpcId: string): Record<string, unknown> {
+  return {
+    [`vpc-provider:account=${account}:filter.vpc-id=${vpcId}:region=${region}:returnAsymmetricSubnets=true`]: {
+      vpcId,
+      vpcCidrBlock: '10.20.0.0/16',
+      ownerAccountId: account,
+      availabilityZones: [],
+      subnetGroups: [{
+        name: 'Public',
+        type: 'Public',
+        subnets: [
+          { subnetId: 'subnet-0aaa1111aaaa11111', cidr: '10.20.0.0/24', availabilityZone: `${region}a`, routeTableId: 'rtb-0aaa1111aaaa11111' },
+          { subnetId: 'subnet-0bbb2222bbbb22222', cidr: '10.20.1.0/24', availabilityZone: `${region}b`, routeTableId: 'rtb-0bbb2222bbbb22222' },
+        ],
+      }],
+    },
+  };
+}

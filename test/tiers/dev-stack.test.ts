@@ -1,0 +1,153 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { OUTPUT_KEYS, TAG_KEYS } from '../../ops/src/contract';
+import { AL2023_AMI_PARAMETER } from '../../lib/tiers/compute-stack';
+import { existingVpcContext, synthDeployment } from '../helpers/app';
+import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const VPC_ID = 'vpc-0abc1234def567890';
+
+const launchTemplateData = (t: Template) => Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData;
+const autoScalingGroup = (t: Template) => Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+const policyStatements = (t: Template) => Object.values(t.findResources('AWS::IAM::Policy'))
+  .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+
+describe.each([
+  ['new VPC', () => synthDeployment('my-stack', { tier: 'dev' })],
+  ['existing VPC', () => synthDeployment('team', { tier: 'dev', vpcId: VPC_ID, env: { account: ACCOUNT, region: REGION } }, existingVpcContext(ACCOUNT, REGION, VPC_ID))],
+])('dev stack over a %s', (_case, synth) => {
+  let compute: Template;
+  let data: Template;
+  let stacks: ReturnType<typeof synthDeployment>['stacks'];
+  beforeAll(() => ({ compute, data, stacks } = synth()));
+
+  test('depends on its data stack', () => {
+    expect(stacks.compute.dependencies).toContain(stacks.data);
+  });
+
+  test('Amazon Linux 2023 resolved by EC2 at launch, so a new AMI never replaces the host', () => {
+    expect(launchTemplateData(compute).ImageId).toBe(`resolve:ssm:${AL2023_AMI_PARAMETER}`);
+  });
+
+  test('IMDSv2 required, metadata unreachable from containers', () => {
+    expect(launchTemplateData(compute).MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+  });
+
+  test('encrypted gp3 root volume', () => {
+    expect(launchTemplateData(compute).BlockDeviceMappings).toEqual([{
+      DeviceName: '/dev/xvda',
+      Ebs: { DeleteOnTermination: true, Encrypted: true, VolumeSize: 50, VolumeType: 'gp3' },
+    }]);
+  });
+
+  test('no key pair: Session Manager only', () => {
+    expect(launchTemplateData(compute).KeyName).toBeUndefined();
+    compute.resourceCountIs('AWS::EC2::KeyPair', 0);
+  });
+
+  test('exactly one host, spot over at least three types with price-capacity-optimized allocation', () => {
+    const props = autoScalingGroup(compute).Properties;
+    expect(props).toMatchObject({ MinSize: '1', MaxSize: '1' });
+    expect(props.DesiredCapacity === undefined || props.DesiredCapacity === '1').toBe(true);
+    expect(props.MixedInstancesPolicy.InstancesDistribution).toEqual({
+      OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized',
+    });
+    const types = props.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType);
+    expect(types.length).toBeGreaterThanOrEqual(3);
+    for (const type of types) expect(type).toMatch(/\.large$/);
+  });
+
+  test('creation waits for one signal; updates replace the host without two running at once', () => {
+    const group = autoScalingGroup(compute);
+    expect(group.CreationPolicy).toEqual({ ResourceSignal: { Count: 1, Timeout: 'PT30M' } });
+    expect(group.UpdatePolicy.AutoScalingRollingUpdate).toMatchObject({
+      MinInstancesInService: 0, MaxBatchSize: 1, WaitOnResourceSignals: true, PauseTime: 'PT30M',
+    });
+  });
+
+  test('the role: SSM core, its own signal, mount and write on the file system only, read of the secrets only', () => {
+    const role = Object.values(compute.findResources('AWS::IAM::Role'))[0];
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toContain('AmazonSSMManagedInstanceCore');
+    expect(role.Properties.ManagedPolicyArns).toHaveLength(1);
+    const statements = policyStatements(compute);
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      expect(JSON.stringify(statement.Resource)).not.toBe('"*"');
+      expect(JSON.stringify(statement.Action)).not.toMatch(/\*/);
+    }
+    const byAction = (action: string) => statements.filter((s) => ([] as string[]).concat(s.Action as string).includes(action));
+    expect(byAction('cloudformation:SignalResource').map((s) => s.Resource)).toEqual([{ Ref: 'AWS::StackId' }]);
+    const efs = byAction('elasticfilesystem:ClientMount');
+    expect(efs).toHaveLength(1);
+    expect(JSON.stringify(efs[0].Resource)).toMatch(/FileSystem.*Arn/);
+    expect(efs[0].Action).toEqual(expect.arrayContaining(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']));
+    const secrets = byAction('secretsmanager:GetSecretValue');
+    expect(secrets).toHaveLength(1);
+    expect((secrets[0].Resource as unknown[]).length).toBe(6);
+    expect(JSON.stringify(secrets[0].Resource)).toMatch(/Secrets/);
+    const s3 = byAction('s3:GetObject');
+    expect(JSON.stringify(s3[0].Resource)).toMatch(/\/[0-9a-f]{64}\.zip"/);
+  });
+
+  test('nothing on port 22 and nothing open to the world, in either stack', () => {
+    for (const template of [compute, data]) {
+      for (const rule of ingressRules(template)) {
+        expect(coversPort(rule, 22)).toBe(false);
+        expect(isWorldOpen(rule)).toBe(false);
+      }
+    }
+  });
+
+  test('by default n8n is not reachable from any network: no ingress to the host at all', () => {
+    expect(ingressRules(compute)).toEqual([]);
+  });
+
+  test('user data stays small and holds no secret value, only references', () => {
+    const userData = JSON.stringify(launchTemplateData(compute).UserData);
+    expect(Buffer.byteLength(userData)).toBeLessThan(16 * 1024 / 2);
+    expect(userData).not.toMatch(/SecretString|GenerateSecretString/);
+    expect(userData).toContain('GM_SECRETS=');
+  });
+
+  test('outputs for gm-ops: tier, auto scaling group, port forwarding', () => {
+    compute.hasOutput(OUTPUT_KEYS.tier, { Value: 'dev' });
+    compute.hasOutput(OUTPUT_KEYS.autoScalingGroupName, { Value: { Ref: Match.stringLikeRegexp('HostASG') } });
+    expect(JSON.stringify(compute.findOutputs(OUTPUT_KEYS.portForwardCommand))).toContain('AWS-StartPortForwardingSession');
+  });
+
+  test('the host and its volume carry the deployment and tier tags', () => {
+    const specs = launchTemplateData(compute).TagSpecifications;
+    for (const spec of specs) expect(spec.Tags).toEqual(expect.arrayContaining([
+      { Key: TAG_KEYS.deployment, Value: expect.any(String) }, { Key: TAG_KEYS.tier, Value: 'dev' },
+    ]));
+    expect(autoScalingGroup(compute).Properties.Tags).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Key: TAG_KEYS.tier, Value: 'dev', PropagateAtLaunch: true }),
+    ]));
+  });
+});
+
+describe('dev stack options', () => {
+  test('allowed CIDRs open n8n (5678) to those CIDRs only, in the compute stack', () => {
+    const { compute, data } = synthDeployment('my-stack', { tier: 'dev', allowedCidrs: ['203.0.113.0/24', '198.51.100.7/32'] });
+    const rules = ingressRules(compute);
+    expect(rules.map((r) => [r.cidrIp, r.fromPort, r.toPort])).toEqual([
+      ['203.0.113.0/24', 5678, 5678], ['198.51.100.7/32', 5678, 5678],
+    ]);
+    expect(ingressRules(data).every((r) => r.fromPort === 2049)).toBe(true);
+  });
+
+  test('on-demand uses no spot at all', () => {
+    const { compute } = synthDeployment('my-stack', { tier: 'dev', market: 'on-demand' });
+    const distribution = autoScalingGroup(compute).Properties.MixedInstancesPolicy.InstancesDistribution;
+    expect(distribution).toMatchObject({ OnDemandBaseCapacity: 1, OnDemandPercentageAboveBaseCapacity: 100 });
+    expect(distribution.SpotAllocationStrategy).toBeUndefined();
+  });
+
+  test('instance size and bootstrap timeout follow the config', () => {
+    const { compute } = synthDeployment('my-stack', { tier: 'dev', instanceSize: '2xlarge', bootstrapTimeoutMinutes: 50 });
+    const group = autoScalingGroup(compute);
+    expect(group.CreationPolicy.ResourceSignal.Timeout).toBe('PT50M');
+    for (const o of group.Properties.MixedInstancesPolicy.LaunchTemplate.Overrides) expect(o.InstanceType).toMatch(/\.2xlarge$/);
+  });
+});
