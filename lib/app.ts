@@ -4,12 +4,14 @@ import { applySecurityChecks } from './checks/security-checks';
 import { DeploymentConfig, loadDeployments } from './config/load-config';
 import { GeuseDataStack } from './data/data-stack';
 import { GeuseComputeStack, GeuseComputeStackProps } from './tiers/compute-stack';
+import { GeuseAutomationStack } from './tiers/automation-stack';
 import { GeuseDevStack } from './tiers/dev-stack';
 
 type ComputeStackClass = new (scope: Stage, id: string, props: GeuseComputeStackProps) => GeuseComputeStack;
 
 const COMPUTE_STACKS: Partial<Record<Tier, ComputeStackClass>> = {
   dev: GeuseDevStack,
+  automation: GeuseAutomationStack,
 };
 
 export interface DeploymentStacks {

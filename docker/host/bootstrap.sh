@@ -19,6 +19,7 @@ source "$GM_HOST_ENV_FILE"
 : "${GM_MOUNT_ATTEMPTS:=30}"
 : "${GM_MOUNT_RETRY_SECONDS:=10}"
 : "${GM_INSTALL_DOCKER:=true}"
+: "${GM_N8N_OWNER_EMAIL:=owner@example.com}"
 export GM_PREFIX GM_HOST_ENV_FILE GM_ENV_FILE GM_EFS_MOUNT GM_RUNTIME_DIR
 
 # Pinned runtime tooling. The Compose plugin is downloaded, so its checksum is verified.
@@ -121,6 +122,43 @@ start_runtime() {
   bash "$GM_RUNTIME_DIR/host/start.sh"
 }
 
+# n8n's owner is claimed by its first visitor: claim it here, on localhost, before any network sees n8n.
+# The password goes to curl on stdin, never on a command line.
+setup_owner() {
+  local base="http://127.0.0.1:5678" settings password
+  settings=$(curl --fail --silent --show-error "$base/rest/settings") || return 1
+  if ! grep -q '"showSetupOnFirstLoad":true' <<<"$settings"; then
+    echo "n8n owner already set up"
+    return 0
+  fi
+  password=$(sed -n 's/^N8N_OWNER_PASSWORD=//p' "$GM_ENV_FILE")
+  if [ -z "$password" ]; then
+    echo "N8N_OWNER_PASSWORD missing from $GM_ENV_FILE" >&2
+    return 1
+  fi
+  printf '{"email":"%s","firstName":"GeuseMaker","lastName":"Owner","password":"%s"}' "$GM_N8N_OWNER_EMAIL" "$password" |
+    curl --fail --silent --show-error --output /dev/null -X POST -H 'Content-Type: application/json' \
+      --data-binary @- "$base/rest/owner/setup"
+  echo "n8n owner $GM_N8N_OWNER_EMAIL set up"
+}
+
+# Tiers behind a load balancer hold a new host out of it (launch lifecycle hook) until this point.
+release_host() {
+  if [ -z "${GM_LIFECYCLE_HOOK:-}" ]; then
+    echo "no load balancer to release the host to"
+    return 0
+  fi
+  local token instance group
+  token=$(curl --fail --silent --show-error -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \
+    http://169.254.169.254/latest/api/token)
+  instance=$(curl --fail --silent --show-error -H "X-aws-ec2-metadata-token: $token" \
+    http://169.254.169.254/latest/meta-data/instance-id)
+  group=$(aws autoscaling describe-auto-scaling-instances --region "$GM_REGION" --instance-ids "$instance" \
+    --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text)
+  aws autoscaling complete-lifecycle-action --region "$GM_REGION" --lifecycle-hook-name "$GM_LIFECYCLE_HOOK" \
+    --auto-scaling-group-name "$group" --instance-id "$instance" --lifecycle-action-result CONTINUE
+}
+
 enable_services() {
   bash "$GM_RUNTIME_DIR/host/install-services.sh"
 }
@@ -139,6 +177,8 @@ run_step install-packages install_packages
 run_step mount-efs mount_efs
 run_step write-secrets write_secrets
 run_step start-runtime start_runtime
+run_step setup-owner setup_owner
 run_step enable-services enable_services
+run_step release-host release_host
 log "bootstrap complete: every service is healthy"
 signal 0 "GeuseMaker runtime healthy" || { log "cfn-signal failed"; exit 1; }

@@ -1,3 +1,4 @@
+import { Lazy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { HOST_PATHS } from '../../ops/src/contract';
@@ -5,8 +6,11 @@ import { HOST_PATHS } from '../../ops/src/contract';
 export interface BootstrapUserDataProps {
   /** The zipped `docker/` folder. */
   readonly runtime: s3assets.Asset;
-  /** Non-secret settings written to the host's `host.env` (names start with `GM_`; values may be tokens). */
-  readonly settings: Readonly<Record<string, string>>;
+  /**
+   * Non-secret settings written to the host's `host.env` (names start with `GM_`; values may be tokens).
+   * Read at synthesis, so settings known only later (a load balancer's URL) can still be added.
+   */
+  readonly settings: () => Readonly<Record<string, string>>;
   /** `cfn-signal` target: stack name, the auto scaling group's logical id, region. */
   readonly signal: { readonly stackName: string; readonly resource: string; readonly region: string };
 }
@@ -19,12 +23,14 @@ export interface BootstrapUserDataProps {
  */
 export function addBootstrapCommands(userData: ec2.UserData, props: BootstrapUserDataProps): void {
   const { signal } = props;
-  const settings = Object.entries({
-    ...props.settings,
-    GM_STACK_NAME: signal.stackName,
-    GM_SIGNAL_RESOURCE: signal.resource,
-    GM_REGION: signal.region,
-  }).map(([key, value]) => `${key}='${value}'`);
+  const settings = Lazy.string({
+    produce: () => Object.entries({
+      ...props.settings(),
+      GM_STACK_NAME: signal.stackName,
+      GM_SIGNAL_RESOURCE: signal.resource,
+      GM_REGION: signal.region,
+    }).map(([key, value]) => `${key}='${value}'`).join('\n'),
+  });
 
   userData.addCommands(
     'set -uo pipefail',
@@ -41,7 +47,7 @@ export function addBootstrapCommands(userData: ec2.UserData, props: BootstrapUse
     'mkdir -p "$(dirname "$GM_BOOTSTRAP_LOG")" "$GM_RUNTIME_DIR" "$GM_PREFIX/etc/geusemaker" && touch "$GM_BOOTSTRAP_LOG" && chmod 600 "$GM_BOOTSTRAP_LOG" || fail prepare-host',
     'umask 077',
     `cat >"$GM_HOST_ENV_FILE" <<'GM_HOST_ENV' || fail write-host-settings`,
-    ...settings,
+    settings,
     'GM_HOST_ENV',
     `for attempt in 1 2 3 4 5; do aws s3 cp --only-show-errors '${props.runtime.s3ObjectUrl}' "$GM_RUNTIME_DIR/runtime.zip" --region '${signal.region}' && break; [ "$attempt" = 5 ] && fail download-runtime; sleep 5; done`,
     'unzip -o -q "$GM_RUNTIME_DIR/runtime.zip" -d "$GM_RUNTIME_DIR" && rm -f "$GM_RUNTIME_DIR/runtime.zip" || fail unpack-runtime',

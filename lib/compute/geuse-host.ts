@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
@@ -45,6 +45,12 @@ export interface GeuseHostProps {
    */
   readonly installDocker?: boolean;
   /**
+   * Keep a new host out of its load balancer until the bootstrap has finished (n8n's owner exists and every
+   * service is healthy): a launch lifecycle hook that the bootstrap completes as its last step.
+   * @default false
+   */
+  readonly holdUntilBootstrapped?: boolean;
+  /**
    * Health checks of the auto scaling group.
    * @default - EC2 status checks
    */
@@ -60,6 +66,7 @@ export class GeuseHost extends Construct {
   public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   public readonly role: iam.Role;
   public readonly launchTemplate: ec2.LaunchTemplate;
+  private readonly settings: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: GeuseHostProps) {
     super(scope, id);
@@ -70,6 +77,7 @@ export class GeuseHost extends Construct {
       throw new Error(`GeuseHost: bootstrapTimeout must be at least 1 minute, got ${props.bootstrapTimeout.toHumanString()}`);
     }
     const market = props.market ?? 'spot';
+    this.settings = { ...props.settings };
     const stack = Stack.of(this);
 
     this.role = new iam.Role(this, 'Role', {
@@ -146,6 +154,7 @@ export class GeuseHost extends Construct {
       healthChecks: props.healthChecks,
     });
     const cfnGroup = this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup;
+    const lifecycleSettings = props.holdUntilBootstrapped ? this.holdUntilBootstrapped(cfnGroup, props.bootstrapTimeout) : {};
     Validations.of(cfnGroup).acknowledge({
       id: 'AwsSolutions::AwsSolutions-EC26',
       reason: 'The root volume is encrypted in the launch template (gp3, encrypted: true, asserted by test/compute); the rule cannot read a launch template reference.',
@@ -160,12 +169,52 @@ export class GeuseHost extends Construct {
     addBootstrapCommands(userData, {
       runtime,
       signal: { stackName: stack.stackName, resource: signalResource, region: Aws.REGION },
-      settings: {
-        ...props.settings,
+      settings: () => ({
+        ...this.settings,
         GM_FILE_SYSTEM_ID: props.fileSystem.fileSystemId,
         GM_SECRETS: SECRET_PURPOSES.map(({ purpose, envVar }) => `${envVar}=${props.secrets.secrets[purpose].secretArn}`).join(','),
         GM_INSTALL_DOCKER: String(props.installDocker ?? true),
-      },
+        ...lifecycleSettings,
+      }),
     });
+  }
+
+  /** The URL n8n is reached at from outside (webhook URLs); known only once the entry point exists. */
+  public setPublicUrl(url: string): void {
+    this.settings.GM_N8N_PUBLIC_URL = url;
+  }
+
+  /**
+   * The hook is declared on the group itself, not as a separate resource, so it already holds the very first
+   * host. Without the bootstrap's CONTINUE the host is abandoned when the heartbeat runs out, and replaced.
+   */
+  private holdUntilBootstrapped(group: autoscaling.CfnAutoScalingGroup, timeout: Duration): Record<string, string> {
+    const hookName = 'geusemaker-bootstrap';
+    group.lifecycleHookSpecificationList = [{
+      lifecycleHookName: hookName,
+      lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      heartbeatTimeout: Math.min(timeout.toSeconds(), 7200),
+      defaultResult: 'ABANDON',
+    }];
+    const stack = Stack.of(this);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'FindOwnAutoScalingGroup',
+      actions: ['autoscaling:DescribeAutoScalingInstances'],
+      resources: ['*'],
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ReleaseOwnHostToLoadBalancer',
+      actions: ['autoscaling:CompleteLifecycleAction'],
+      // The group's generated name starts with the stack name; naming the group itself would be circular.
+      resources: [stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: `*:autoScalingGroupName/${stack.stackName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }));
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: 'autoscaling:DescribeAutoScalingInstances supports no resource-level permissions; it only reads which group the host belongs to.',
+    }, {
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/${stack.stackName}-*]`,
+      reason: 'Scoped to the auto scaling groups of this stack by name prefix; the group\'s own ARN cannot be referenced from its launch template\'s role without a cycle.',
+    });
+    return { GM_LIFECYCLE_HOOK: hookName };
   }
 }

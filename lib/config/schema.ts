@@ -26,6 +26,10 @@ const positiveMinutes = (max: number) =>
     .max(max, { message: `expected a whole number of minutes from 1 to ${max}` });
 
 export const automationOptionsSchema = z.strictObject({
+  /** Public host name of n8n (the certificate's name), e.g. n8n.example.com; used for webhook URLs. */
+  domainName: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+    message: 'expected a lowercase DNS name such as n8n.example.com',
+  }).optional(),
   /** ACM certificate for the HTTPS listener; without one the ALB serves plain HTTP (with a warning). */
   certificateArn: z.string().regex(CERTIFICATE_ARN, {
     message: 'expected an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>',
@@ -59,10 +63,10 @@ export const deploymentSchema = z.strictObject({
   market: z.enum(MARKETS, { message: `expected one of ${MARKETS.join(', ')}` }).default('spot'),
   /** Size of the CPU host; several families of this size are offered to spot. */
   instanceSize: z.enum(INSTANCE_SIZES, { message: `expected one of ${INSTANCE_SIZES.join(', ')}` }).default('large'),
-  /** CIDRs allowed to reach the tier's entry point (dev: n8n on 5678). None by default. */
+  /** CIDRs allowed to reach the entry point. dev: n8n on 5678, none by default; automation: the load balancer, the internet by default. */
   allowedCidrs: z.array(cidr).default([]),
-  /** Expose a fresh n8n (no owner yet) to allowedCidrs/the internet anyway. */
-  exposeBeforeOwnerSetup: z.boolean().default(false),
+  /** Login of n8n's owner, set up by the bootstrap (password: the `n8n-owner-password` secret). */
+  n8nOwnerEmail: z.email({ message: 'expected an email address such as ops@example.com' }).default('owner@example.com'),
   /** How long CloudFormation waits for the host's success signal. */
   bootstrapTimeoutMinutes: positiveMinutes(120).optional(),
   /** Root volume size in GiB (images, Qdrant's local storage). */

@@ -39,6 +39,8 @@ export class DeploymentSecrets extends Construct {
           passwordLength: 48,
           excludePunctuation: true,
           includeSpace: false,
+          // n8n requires a digit and an upper-case letter in the owner password.
+          requireEachIncludedType: true,
         },
         removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       });

@@ -5,6 +5,7 @@ import { OUTPUT_KEYS, TAG_KEYS, Tier } from '../../ops/src/contract';
 import { DeploymentConfig } from '../config/load-config';
 import { GeuseDataStack } from '../data/data-stack';
 import { GeuseHost, GeuseHostProps } from '../compute/geuse-host';
+import { N8nLoadBalancer } from '../compute/n8n-load-balancer';
 
 export interface GeuseComputeStackProps extends StackProps {
   /** The validated deployment. */
@@ -14,7 +15,7 @@ export interface GeuseComputeStackProps extends StackProps {
 }
 
 /** What a tier decides about its host. */
-export type TierHostOptions = Pick<GeuseHostProps, 'machineImage' | 'instanceTypes' | 'installDocker' | 'healthChecks'> & {
+export type TierHostOptions = Pick<GeuseHostProps, 'machineImage' | 'instanceTypes' | 'installDocker' | 'healthChecks' | 'holdUntilBootstrapped'> & {
   /** Extra non-secret settings for the host. */
   readonly settings?: Readonly<Record<string, string>>;
 };
@@ -62,6 +63,7 @@ export abstract class GeuseComputeStack extends Stack {
       instanceTypes: options.instanceTypes,
       installDocker: options.installDocker,
       healthChecks: options.healthChecks,
+      holdUntilBootstrapped: options.holdUntilBootstrapped,
       market: config.market,
       bootstrapTimeout: Duration.minutes(config.bootstrapTimeoutMinutes),
       rootVolumeGiB: config.rootVolumeGiB,
@@ -72,6 +74,7 @@ export abstract class GeuseComputeStack extends Stack {
         GM_QDRANT_SNAPSHOT_MINUTES: String(config.qdrantSnapshotMinutes),
         GM_N8N_BIND: '127.0.0.1',
         GM_N8N_PUBLIC_URL: '',
+        GM_N8N_OWNER_EMAIL: config.n8nOwnerEmail,
         ...options.settings,
       },
     });
@@ -89,6 +92,13 @@ export abstract class GeuseComputeStack extends Stack {
       description,
       ...peer,
     });
+  }
+
+  /** n8n on the host takes 5678 from the load balancer only, and the load balancer sends nothing else anywhere. */
+  protected connectEntryToHost(entry: N8nLoadBalancer): void {
+    const hostSecurityGroupId = this.data.hostSecurityGroup.securityGroupId;
+    entry.securityGroup.addEgressRule(ec2.Peer.securityGroupId(hostSecurityGroupId), ec2.Port.tcp(5678), 'n8n on the GeuseMaker host');
+    this.allowToHost('N8nFromLoadBalancer', { sourceSecurityGroupId: entry.securityGroup.securityGroupId }, 5678, 'n8n from the load balancer only');
   }
 
   /** The command that forwards a local port to the host's n8n through SSM Session Manager. */

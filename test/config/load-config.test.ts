@@ -85,7 +85,7 @@ describe('bad configuration fails with one line naming field, value and what is 
     ['an existing VPC without an account and region to look it up in', () => declared({ x: { tier: 'dev', vpcId: 'vpc-0abc1234' } }),
       'Invalid configuration: geusemaker:deployments.x.vpcId = "vpc-0abc1234": an existing VPC is looked up in its account: set env.account and env.region too'],
     ['an unknown setting', () => declared({ x: { tier: 'dev', instancetype: 't3.large' } }),
-      'Invalid configuration: geusemaker:deployments.x: unknown setting "instancetype"; allowed: tier, env, vpcId, market, instanceSize, allowedCidrs, exposeBeforeOwnerSetup, bootstrapTimeoutMinutes, rootVolumeGiB, models, qdrantSnapshotMinutes, retainedData, automation, gpu'],
+      'Invalid configuration: geusemaker:deployments.x: unknown setting "instancetype"; allowed: tier, env, vpcId, market, instanceSize, allowedCidrs, n8nOwnerEmail, bootstrapTimeoutMinutes, rootVolumeGiB, models, qdrantSnapshotMinutes, retainedData, automation, gpu'],
     ['two compute tiers at once', () => declared({ x: { tier: ['dev', 'gpu'] } }),
       'Invalid configuration: geusemaker:deployments.x.tier = ["dev","gpu"]: a deployment has exactly one compute tier at a time (one of dev, automation, gpu)'],
     ['options of another tier', () => declared({ x: { tier: 'dev', gpu: { instanceTypes: ['g5.xlarge'] } } }),
