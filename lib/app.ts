@@ -6,12 +6,14 @@ import { GeuseDataStack } from './data/data-stack';
 import { GeuseComputeStack, GeuseComputeStackProps } from './tiers/compute-stack';
 import { GeuseAutomationStack } from './tiers/automation-stack';
 import { GeuseDevStack } from './tiers/dev-stack';
+import { GeuseGpuStack } from './tiers/gpu-stack';
 
 type ComputeStackClass = new (scope: Stage, id: string, props: GeuseComputeStackProps) => GeuseComputeStack;
 
-const COMPUTE_STACKS: Partial<Record<Tier, ComputeStackClass>> = {
+const COMPUTE_STACKS: Record<Tier, ComputeStackClass> = {
   dev: GeuseDevStack,
   automation: GeuseAutomationStack,
+  gpu: GeuseGpuStack,
 };
 
 export interface DeploymentStacks {
@@ -30,7 +32,6 @@ export function addDeploymentStacks(scope: Stage, config: DeploymentConfig): Dep
     description: `GeuseMaker ${config.name}: VPC, retained EFS and secrets`,
   });
   const ComputeStack = COMPUTE_STACKS[config.tier];
-  if (!ComputeStack) throw new Error(`tier ${config.tier} is not available yet`);
   const compute = new ComputeStack(scope, computeStackName(config.tier, config.name), {
     config,
     data,

@@ -20,6 +20,11 @@ export interface N8nLoadBalancerProps {
    * @default - plain HTTP on port 80, with a synth-time warning
    */
   readonly certificateArn?: string;
+  /**
+   * Warn at synthesis when there is no certificate (viewers would reach this load balancer over plain HTTP).
+   * @default false - e.g. behind CloudFront, which serves viewers over HTTPS itself
+   */
+  readonly warnWithoutCertificate?: boolean;
   /** Idle timeout: long enough for slow n8n requests and LLM calls. */
   readonly idleTimeout: Duration;
 }
@@ -102,7 +107,7 @@ export class N8nLoadBalancer extends Construct {
         defaultTargetGroups: [this.targetGroup],
         open: false,
       });
-      if (props.internetFacing) {
+      if (props.warnWithoutCertificate) {
         Annotations.of(this).addWarningV2('geusemaker:plain-http',
           'No certificateArn: n8n is served over plain HTTP; passwords and credentials cross the internet unencrypted. Set automation.certificateArn.');
       }

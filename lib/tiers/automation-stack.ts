@@ -41,6 +41,7 @@ export class GeuseAutomationStack extends GeuseComputeStack {
       internetFacing: true,
       allowedPeers: cidrs.map((cidr) => ({ peer: ec2.Peer.ipv4(cidr), description: cidr === '0.0.0.0/0' ? 'the internet (automation tier)' : `allowedCidrs ${cidr}` })),
       certificateArn: options.certificateArn,
+      warnWithoutCertificate: true,
       idleTimeout: Duration.seconds(options.idleTimeoutSeconds),
     });
     this.connectEntryToHost(this.entry);
