@@ -92,7 +92,7 @@ mount_efs() {
   return 1
 }
 
-# GM_SECRETS is "ENV_VAR=secret-arn,..."; each value lands in the root-only env file, never on stdout.
+# GM_SECRETS is "ENV_VAR=secret-name,..."; each value lands in the root-only env file, never on stdout.
 write_secrets() {
   local tmp pair name arn value
   mkdir -p "$(dirname "$GM_ENV_FILE")"

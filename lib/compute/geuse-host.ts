@@ -172,7 +172,7 @@ export class GeuseHost extends Construct {
       settings: () => ({
         ...this.settings,
         GM_FILE_SYSTEM_ID: props.fileSystem.fileSystemId,
-        GM_SECRETS: SECRET_PURPOSES.map(({ purpose, envVar }) => `${envVar}=${props.secrets.secrets[purpose].secretArn}`).join(','),
+        GM_SECRETS: SECRET_PURPOSES.map(({ purpose, envVar }) => `${envVar}=${props.secrets.secrets[purpose].secretName}`).join(','),
         GM_INSTALL_DOCKER: String(props.installDocker ?? true),
         ...lifecycleSettings,
       }),

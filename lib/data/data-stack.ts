@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -72,8 +72,12 @@ export class GeuseDataStack extends Stack {
 
     new CfnOutput(this, OUTPUT_KEYS.fileSystemId, { value: this.fileSystem.fileSystemId, description: 'Retained EFS file system holding the deployment data' });
     new CfnOutput(this, OUTPUT_KEYS.secretArns, { value: this.secrets.arnList(), description: 'Secrets Manager secrets of the deployment (purpose=arn)' });
+    // The compute stacks read the data stack through these outputs only (see DataStackReferences), so the
+    // data stack's template is the same whichever tier runs on it.
     new CfnOutput(this, OUTPUT_KEYS.vpcId, { value: this.vpc.vpcId });
+    new CfnOutput(this, OUTPUT_KEYS.hostSubnetIds, { value: Fn.join(',', this.vpc.selectSubnets(this.hostSubnets).subnetIds) });
     new CfnOutput(this, OUTPUT_KEYS.hostSecurityGroupId, { value: this.hostSecurityGroup.securityGroupId });
+    new CfnOutput(this, OUTPUT_KEYS.fileSystemSecurityGroupId, { value: this.fileSystemSecurityGroup.securityGroupId });
   }
 
   private newVpc(): ec2.Vpc {

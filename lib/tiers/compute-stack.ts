@@ -6,6 +6,7 @@ import { DeploymentConfig } from '../config/load-config';
 import { GeuseDataStack } from '../data/data-stack';
 import { GeuseHost, GeuseHostProps } from '../compute/geuse-host';
 import { N8nLoadBalancer } from '../compute/n8n-load-balancer';
+import { DataStackReferences } from './data-references';
 
 export interface GeuseComputeStackProps extends StackProps {
   /** The validated deployment. */
@@ -29,7 +30,8 @@ export const AL2023_AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023
  */
 export abstract class GeuseComputeStack extends Stack {
   public readonly config: DeploymentConfig;
-  public readonly data: GeuseDataStack;
+  /** The deployment's data, read through the data stack's outputs. */
+  public readonly data: DataStackReferences;
   private hostConstruct?: GeuseHost;
 
   protected constructor(scope: Construct, id: string, tier: Tier, props: GeuseComputeStackProps) {
@@ -38,7 +40,7 @@ export abstract class GeuseComputeStack extends Stack {
       throw new Error(`${id}: the deployment's tier is ${props.config.tier}, not ${tier}`);
     }
     this.config = props.config;
-    this.data = props.data;
+    this.data = new DataStackReferences(this, 'Data', props.data);
     this.addStackDependency(props.data, 'the host mounts the data stack\'s file system and reads its secrets');
     Tags.of(this).add(TAG_KEYS.deployment, props.config.name);
     Tags.of(this).add(TAG_KEYS.tier, tier);

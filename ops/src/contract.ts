@@ -64,7 +64,9 @@ export const OUTPUT_KEYS = {
   fileSystemId: 'FileSystemId',
   secretArns: 'SecretArns',
   vpcId: 'VpcId',
+  hostSubnetIds: 'HostSubnetIds',
   hostSecurityGroupId: 'HostSecurityGroupId',
+  fileSystemSecurityGroupId: 'FileSystemSecurityGroupId',
   // compute stacks
   tier: 'Tier',
   autoScalingGroupName: 'AutoScalingGroupName',

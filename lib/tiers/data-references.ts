@@ -1,0 +1,42 @@
+import { Annotations, Fn } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import { Construct } from 'constructs';
+import { OUTPUT_KEYS } from '../../ops/src/contract';
+import { GeuseDataStack } from '../data/data-stack';
+import { DeploymentSecrets } from '../data/deployment-secrets';
+
+/**
+ * The data stack as a compute stack sees it: read from the data stack's declared outputs and the secrets' fixed
+ * names, never through direct references. Direct references would make the data stack publish whatever each tier
+ * happens to use, so switching tier would change the data stack.
+ */
+export class DataStackReferences extends Construct {
+  public readonly vpc: ec2.IVpc;
+  public readonly hostSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PUBLIC };
+  public readonly hostSecurityGroup: ec2.ISecurityGroup;
+  public readonly fileSystem: efs.IFileSystem;
+  public readonly secrets: DeploymentSecrets;
+
+  constructor(scope: Construct, id: string, data: GeuseDataStack) {
+    super(scope, id);
+    const output = (key: string) => Fn.getStackOutput(data.stackName, key);
+    const subnets = data.vpc.selectSubnets(data.hostSubnets);
+
+    this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: output(OUTPUT_KEYS.vpcId),
+      availabilityZones: subnets.availabilityZones,
+      publicSubnetIds: Fn.split(',', output(OUTPUT_KEYS.hostSubnetIds), subnets.subnetIds.length),
+    });
+    Annotations.of(this).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId',
+      'The compute stacks only place instances and load balancers in these subnets; they never read a route table.');
+    this.hostSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'HostSecurityGroup',
+      output(OUTPUT_KEYS.hostSecurityGroupId), { mutable: false });
+    this.fileSystem = efs.FileSystem.fromFileSystemAttributes(this, 'FileSystem', {
+      fileSystemId: output(OUTPUT_KEYS.fileSystemId),
+      securityGroup: ec2.SecurityGroup.fromSecurityGroupId(this, 'FileSystemSecurityGroup',
+        output(OUTPUT_KEYS.fileSystemSecurityGroupId), { mutable: false }),
+    });
+    this.secrets = new DeploymentSecrets(this, 'Secrets', { deployment: data.deployment, importExisting: true });
+  }
+}

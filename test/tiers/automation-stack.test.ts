@@ -1,0 +1,134 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { OUTPUT_KEYS } from '../../ops/src/contract';
+import { synthDeployment } from '../helpers/app';
+import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
+
+const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab';
+const automation = (options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+  synthDeployment('demo', { tier: 'automation', ...extra, ...(Object.keys(options).length ? { automation: options } : {}) });
+
+const listeners = (t: Template) => Object.values(t.findResources('AWS::ElasticLoadBalancingV2::Listener')).map((l) => l.Properties);
+const lbSecurityGroupId = (t: Template) => Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: 'GeuseMaker n8n load balancer' } }))[0];
+
+describe('automation tier with a certificate', () => {
+  let compute: Template;
+  beforeAll(() => ({ compute } = automation({ certificateArn: CERT, domainName: 'n8n.example.com' })));
+
+  test('HTTPS on 443 with the certificate and a modern TLS policy, forwarding to n8n', () => {
+    const https = listeners(compute).find((l) => l.Port === 443);
+    expect(https).toMatchObject({ Protocol: 'HTTPS', Certificates: [{ CertificateArn: CERT }] });
+    expect(https!.SslPolicy).toMatch(/^ELBSecurityPolicy-TLS13/);
+    expect(https!.DefaultActions[0].Type).toBe('forward');
+  });
+
+  test('HTTP on 80 only redirects to HTTPS', () => {
+    const http = listeners(compute).find((l) => l.Port === 80);
+    expect(http!.DefaultActions).toEqual([{ Type: 'redirect', RedirectConfig: expect.objectContaining({ Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' }) }]);
+  });
+
+  test('n8n learns its public URL from the domain name (webhooks)', () => {
+    compute.hasOutput(OUTPUT_KEYS.entryUrl, { Value: 'https://n8n.example.com' });
+    const userData = JSON.stringify(Object.values(compute.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData.UserData);
+    expect(userData).toContain("GM_N8N_PUBLIC_URL='https://n8n.example.com'");
+  });
+
+  test('no plain-HTTP warning', () => {
+    Annotations.fromStack(synthDeployment('demo', { tier: 'automation', automation: { certificateArn: CERT } }).stacks.compute)
+      .hasNoWarning('*', Match.stringLikeRegexp('plain HTTP'));
+  });
+});
+
+describe('automation tier without a certificate', () => {
+  let result: ReturnType<typeof automation>;
+  beforeAll(() => { result = automation(); });
+
+  test('plain HTTP on 80 forwarding to n8n, and a synth-time warning', () => {
+    expect(listeners(result.compute)).toEqual([expect.objectContaining({ Port: 80, Protocol: 'HTTP', DefaultActions: [expect.objectContaining({ Type: 'forward' })] })]);
+    Annotations.fromStack(result.stacks.compute).hasWarning('/GeuseAutomation-demo/Entry', Match.stringLikeRegexp('plain HTTP'));
+  });
+
+  test('the public URL is the load balancer\'s own name', () => {
+    expect(JSON.stringify(result.compute.findOutputs(OUTPUT_KEYS.entryUrl))).toMatch(/http:\/\/.*DNSName/);
+  });
+});
+
+describe('automation tier, in every case', () => {
+  let compute: Template;
+  let data: Template;
+  beforeAll(() => ({ compute, data } = automation()));
+
+  test('an internet-facing load balancer in the data stack\'s public subnets, with a long idle timeout and invalid headers dropped', () => {
+    compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'idle_timeout.timeout_seconds', Value: '900' },
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+      ]),
+    });
+  });
+
+  test('the target group checks n8n\'s own /healthz on 5678, never a static page', () => {
+    compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 5678, Protocol: 'HTTP', TargetType: 'instance', HealthCheckPath: '/healthz', Matcher: { HttpCode: '200' },
+    });
+  });
+
+  test('the auto scaling group is the target and uses the load balancer\'s health with a grace period longer than the bootstrap', () => {
+    const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    expect(group.Properties.HealthCheckType).toBe('ELB');
+    expect(group.Properties.HealthCheckGracePeriod).toBeGreaterThan(group.CreationPolicy.ResourceSignal.Timeout.match(/PT(\d+)M/)[1] * 60);
+    expect(JSON.stringify(group.Properties.TargetGroupARNs)).toMatch(/EntryN8n/);
+  });
+
+  test('the host accepts 5678 from the load balancer only; nothing else reaches it', () => {
+    const lbSg = lbSecurityGroupId(compute);
+    const toHost = ingressRules(compute).filter((r) => JSON.stringify(r.groupId).includes('HostSecurityGroup'));
+    expect(toHost).toEqual([expect.objectContaining({ fromPort: 5678, toPort: 5678, sourceSecurityGroupId: { 'Fn::GetAtt': [lbSg, 'GroupId'] } })]);
+    for (const rule of ingressRules(compute)) expect(coversPort(rule, 22)).toBe(false);
+    for (const rule of ingressRules(data)) expect(isWorldOpen(rule)).toBe(false);
+  });
+
+  test('the load balancer sends traffic to n8n on the host and nowhere else', () => {
+    const lbSg = Object.values(compute.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: 'GeuseMaker n8n load balancer' } }))[0];
+    const egress = [...(lbSg.Properties.SecurityGroupEgress ?? []), ...Object.values(compute.findResources('AWS::EC2::SecurityGroupEgress')).map((e) => e.Properties)];
+    const real = egress.filter((e: { CidrIp?: string }) => e.CidrIp !== '255.255.255.255/32');
+    expect(real).toEqual([expect.objectContaining({ FromPort: 5678, ToPort: 5678, DestinationSecurityGroupId: expect.anything() })]);
+  });
+
+  test('allowedCidrs narrows the load balancer to those CIDRs', () => {
+    const { compute: narrowed } = automation({}, { allowedCidrs: ['198.51.100.0/24'] });
+    const lbSg = lbSecurityGroupId(narrowed);
+    const toLb = ingressRules(narrowed).filter((r) => JSON.stringify(r.groupId).includes(lbSg));
+    expect(toLb.map((r) => r.cidrIp)).toEqual(['198.51.100.0/24']);
+  });
+
+  test('owner protection: a launch lifecycle hook on the group itself holds every new host out of the load balancer until the bootstrap releases it', () => {
+    const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    expect(group.Properties.LifecycleHookSpecificationList).toEqual([{
+      LifecycleHookName: 'geusemaker-bootstrap', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON',
+    }]);
+    const userData = JSON.stringify(Object.values(compute.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData.UserData);
+    expect(userData).toContain("GM_LIFECYCLE_HOOK='geusemaker-bootstrap'");
+    const statements = Object.values(compute.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const release = statements.find((s: { Action: unknown }) => s.Action === 'autoscaling:CompleteLifecycleAction');
+    expect(JSON.stringify(release.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/GeuseAutomation-demo-*');
+  });
+
+  test('n8n binds beyond localhost only because the load balancer is its sole peer', () => {
+    const userData = JSON.stringify(Object.values(compute.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData.UserData);
+    expect(userData).toContain("GM_N8N_BIND='0.0.0.0'");
+  });
+
+  test('outputs the entry URL and the load balancer name', () => {
+    compute.hasOutput(OUTPUT_KEYS.tier, { Value: 'automation' });
+    compute.hasOutput(OUTPUT_KEYS.loadBalancerDns, {});
+    compute.hasOutput(OUTPUT_KEYS.autoScalingGroupName, {});
+  });
+});
+
+describe('automation configuration errors', () => {
+  test('a malformed certificate ARN', () => {
+    expect(() => automation({ certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' }))
+      .toThrow('Invalid configuration: geusemaker:deployments.demo.automation.certificateArn = "arn:aws:iam::123456789012:server-certificate/x": expected an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>');
+  });
+});
