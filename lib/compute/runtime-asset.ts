@@ -12,6 +12,6 @@ export const RUNTIME_SOURCE_DIR = path.join(__dirname, '..', '..', 'docker');
 export function runtimeAsset(scope: Construct, id: string): s3assets.Asset {
   return new s3assets.Asset(scope, id, {
     path: RUNTIME_SOURCE_DIR,
-    exclude: ['.env', '*.local.env', 'README.md', '**/node_modules'],
+    exclude: ['.env', '*.local.env', '.data', 'README.md', '**/node_modules'],
   });
 }

@@ -30,7 +30,7 @@ export class GeuseAutomationStack extends GeuseComputeStack {
         additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
         gracePeriod: Duration.minutes(config.bootstrapTimeoutMinutes).plus(HEALTH_CHECK_GRACE_MARGIN),
       }),
-      settings: { GM_N8N_BIND: '0.0.0.0' },
+      settings: { GM_N8N_BIND: '0.0.0.0', GM_N8N_PROXY_HOPS: '1' },
     });
 
     const cidrs = config.allowedCidrs.length > 0 ? config.allowedCidrs : ['0.0.0.0/0'];

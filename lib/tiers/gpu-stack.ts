@@ -42,7 +42,7 @@ export class GeuseGpuStack extends GeuseComputeStack {
         additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
         gracePeriod: Duration.minutes(config.bootstrapTimeoutMinutes).plus(HEALTH_CHECK_GRACE_MARGIN),
       }),
-      settings: { GM_N8N_BIND: '0.0.0.0' },
+      settings: { GM_N8N_BIND: '0.0.0.0', GM_N8N_PROXY_HOPS: '2' },
     });
 
     const cloudFront = new CloudFrontOriginFacing(this, 'CloudFrontOriginFacing');

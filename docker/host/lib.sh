@@ -1,0 +1,559 @@
+#!/usr/bin/env bash
+# Shared library of the GeuseMaker host scripts: settings, logging, docker compose, the single-writer
+# fence on EFS, Qdrant snapshots and the n8n credential import. Sourced, never run.
+#
+# Every path has a default and can be overridden through the environment (the defaults honour
+# $GM_PREFIX, empty on a host, so tests can run everything inside a temporary directory). Every
+# external command (docker, curl, flock, sleep, date, systemctl, chown, mountpoint...) is called
+# through PATH, and every wait is a bounded number of attempts separated by `sleep`.
+# shellcheck shell=bash
+
+if [[ -n "${GM_LIB_LOADED:-}" ]]; then
+  return 0
+fi
+GM_LIB_LOADED=1
+
+GM_HOST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# The services of docker/compose.yml (same names as SERVICES in ops/src/contract.ts).
+GM_SERVICES=(postgres ollama qdrant n8n crawl4ai)
+# The secrets start.sh needs (env var names from SECRET_PURPOSES in ops/src/contract.ts).
+GM_REQUIRED_SECRETS=(POSTGRES_PASSWORD N8N_ENCRYPTION_KEY N8N_USER_MANAGEMENT_JWT_SECRET QDRANT_API_KEY CRAWL4AI_API_TOKEN)
+# Image users that own their EFS directory (n8nio/n8n runs as node=1000, postgres:*-alpine as postgres=70).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+GM_N8N_UID=1000 GM_POSTGRES_UID=70
+GM_FENCE_HOLDER_NAME=geusemaker-fence-holder
+
+GM_SCRIPT=${GM_SCRIPT:-$(basename "$0" .sh)}
+
+# ---------------------------------------------------------------------------------------------
+# Logging: one line per event, UTC timestamp, script name and level, to stderr and to a log file.
+# ---------------------------------------------------------------------------------------------
+
+gm_log() {
+  local level=$1
+  shift
+  local line
+  line="$(date -u +%Y-%m-%dT%H:%M:%SZ) geusemaker[$GM_SCRIPT] $level $*"
+  printf '%s\n' "$line" >&2
+  if [[ -n "${GM_LOG_FILE:-}" ]]; then
+    printf '%s\n' "$line" >>"$GM_LOG_FILE" 2>/dev/null || true
+  fi
+}
+gm_info() { gm_log INFO "$@"; }
+gm_warn() { gm_log WARN "$@"; }
+gm_error() { gm_log ERROR "$@"; }
+
+# gm_log_lines LEVEL PREFIX: log every line read from stdin (output of docker compose, ollama...).
+gm_log_lines() {
+  local level=$1 prefix=$2 line
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    line=${line//$'\r'/ }
+    [[ -n "${line//[[:space:]]/}" ]] || continue
+    gm_log "$level" "$prefix $line"
+  done
+}
+
+# gm_die CODE MESSAGE...: log an error and exit with CODE.
+gm_die() {
+  local code=$1
+  shift
+  gm_error "$@"
+  exit "$code"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+# ---------------------------------------------------------------------------------------------
+
+# gm_load_env_file FILE MODE: export KEY=value lines of FILE that are not already set in the
+# environment (the environment wins). MODE "literal": the value is everything after the first "="
+# (runtime.env, written by the bootstrap). MODE "shell": a value wrapped in single or double quotes
+# is unwrapped (host.env is written as KEY='value'). Blank lines and # comments are skipped.
+# Nothing is evaluated, so a value can never run code.
+gm_load_env_file() {
+  local file=$1 mode=$2 line key value
+  [[ -f "$file" ]] || return 0
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    line=${line%$'\r'}
+    [[ -z "${line//[[:space:]]/}" || "$line" =~ ^[[:space:]]*# ]] && continue
+    if [[ "$line" =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
+      key=${BASH_REMATCH[2]}
+      value=${BASH_REMATCH[3]}
+    else
+      gm_warn "ignoring a malformed line in $file"
+      continue
+    fi
+    if [[ "$mode" == shell ]]; then
+      if [[ ${#value} -ge 2 && "$value" == \'*\' ]]; then
+        value=${value:1:${#value}-2}
+        value=${value//"'\\''"/"'"}
+      elif [[ ${#value} -ge 2 && "$value" == \"*\" ]]; then
+        value=${value:1:${#value}-2}
+      fi
+    fi
+    if [[ "$mode" == shell && "$key" != GM_* ]]; then
+      gm_warn "ignoring $key in $file: host settings are GM_* names"
+      continue
+    fi
+    if [[ -z "${!key+set}" ]]; then
+      printf -v "$key" '%s' "$value"
+      # shellcheck disable=SC2163 # exporting the variable whose name is in $key
+      export "$key"
+    fi
+  done <"$file"
+}
+
+# gm_init NAME: settings, defaults, directories and the log file. Call once at the top of a script.
+gm_init() {
+  GM_SCRIPT=$1
+  umask 077
+  : "${GM_PREFIX:=}"
+  : "${GM_HOST_ENV_FILE:=$GM_PREFIX/etc/geusemaker/host.env}"
+  : "${GM_ENV_FILE:=$GM_PREFIX/etc/geusemaker/runtime.env}"
+  gm_load_env_file "$GM_HOST_ENV_FILE" shell
+  if [[ -r "$GM_ENV_FILE" ]]; then
+    gm_load_env_file "$GM_ENV_FILE" literal
+  fi
+
+  : "${GM_RUNTIME_DIR:=$(cd "$GM_HOST_DIR/.." && pwd)}"
+  : "${GM_EFS_MOUNT:=$GM_PREFIX/mnt/efs}"
+  : "${GM_LOG_DIR:=$GM_PREFIX/var/log/geusemaker}"
+  : "${GM_RUN_DIR:=$GM_PREFIX/run/geusemaker}"
+  : "${GM_QDRANT_LOCAL_DIR:=$GM_PREFIX/var/lib/geusemaker/qdrant}"
+  : "${GM_QDRANT_SNAPSHOT_LOCAL_DIR:=$GM_PREFIX/var/lib/geusemaker/qdrant-snapshots}"
+  : "${GM_SYSTEMD_DIR:=$GM_PREFIX/etc/systemd/system}"
+  : "${GM_DEPLOYMENT:=geusemaker}"
+  : "${GM_TIER:=dev}"
+  : "${GM_MODELS:=llama3.2:1b}"
+  : "${GM_QDRANT_SNAPSHOT_MINUTES:=15}"
+  : "${GM_QDRANT_SNAPSHOT_KEEP:=4}"
+  : "${GM_QDRANT_URL:=http://127.0.0.1:6333}"
+  : "${GM_N8N_PUBLIC_URL:=}"
+  : "${GM_N8N_BIND:=127.0.0.1}"
+  : "${GM_TIMEZONE:=UTC}"
+  : "${GM_REQUIRE_EFS_MOUNT:=true}"
+  : "${GM_FENCE_ATTEMPTS:=60}"
+  : "${GM_FENCE_INTERVAL:=5}"
+  : "${GM_HEALTH_ATTEMPTS:=90}"
+  : "${GM_HEALTH_INTERVAL:=10}"
+  : "${GM_UP_ATTEMPTS:=2}"
+  : "${GM_STOP_TIMEOUT:=30}"
+  : "${GM_IMDS_URL:=http://169.254.169.254}"
+
+  GM_FENCE_LOCK="$GM_EFS_MOUNT/.geusemaker.lock"
+  GM_FENCE_OWNER="$GM_EFS_MOUNT/.geusemaker.lock.owner"
+  GM_FENCE_PIDFILE="$GM_RUN_DIR/fence.pid"
+  GM_QDRANT_SNAPSHOT_DIR="$GM_EFS_MOUNT/qdrant-snapshots"
+
+  mkdir -p "$GM_LOG_DIR" "$GM_RUN_DIR"
+  chmod 700 "$GM_RUN_DIR"
+  GM_LOG_FILE="$GM_LOG_DIR/$GM_SCRIPT.log"
+  export GM_PREFIX GM_HOST_ENV_FILE GM_ENV_FILE GM_RUNTIME_DIR GM_EFS_MOUNT GM_LOG_DIR GM_RUN_DIR \
+    GM_QDRANT_LOCAL_DIR GM_QDRANT_SNAPSHOT_LOCAL_DIR GM_SYSTEMD_DIR GM_DEPLOYMENT GM_TIER GM_MODELS \
+    GM_QDRANT_SNAPSHOT_MINUTES GM_N8N_PUBLIC_URL GM_N8N_BIND GM_TIMEZONE
+}
+
+# gm_require_uint NAME: the variable NAME holds a whole number >= 1.
+gm_require_uint() {
+  local name=$1
+  [[ "${!name}" =~ ^[1-9][0-9]*$ ]] || gm_die 2 "setting $name must be a whole number >= 1 (got '${!name}')"
+}
+
+# gm_validate_settings: the settings every script relies on; a bad one exits with code 2.
+gm_validate_settings() {
+  case "$GM_TIER" in
+    dev | automation | gpu) ;;
+    *) gm_die 2 "setting GM_TIER must be dev, automation or gpu (got '$GM_TIER')" ;;
+  esac
+  [[ "$GM_N8N_BIND" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] ||
+    gm_die 2 "setting GM_N8N_BIND must be an IPv4 address such as 127.0.0.1 or 0.0.0.0 (got '$GM_N8N_BIND')"
+  if [[ -n "$GM_N8N_PUBLIC_URL" && ! "$GM_N8N_PUBLIC_URL" =~ ^https?://[^[:space:]]+$ ]]; then
+    gm_die 2 "setting GM_N8N_PUBLIC_URL must be an http(s) URL or empty (got '$GM_N8N_PUBLIC_URL')"
+  fi
+  local n
+  for n in GM_FENCE_ATTEMPTS GM_FENCE_INTERVAL GM_HEALTH_ATTEMPTS GM_HEALTH_INTERVAL GM_UP_ATTEMPTS \
+    GM_STOP_TIMEOUT GM_QDRANT_SNAPSHOT_MINUTES GM_QDRANT_SNAPSHOT_KEEP; do
+    gm_require_uint "$n"
+  done
+}
+
+# gm_require_secrets: every secret the stack needs is present (values are never logged).
+gm_require_secrets() {
+  local missing=() name
+  for name in "${GM_REQUIRED_SECRETS[@]}"; do
+    [[ -n "${!name:-}" ]] || missing+=("$name")
+  done
+  if ((${#missing[@]} > 0)); then
+    gm_die 2 "missing secret(s) ${missing[*]}: expected as NAME=value lines in $GM_ENV_FILE"
+  fi
+  if [[ -f "$GM_ENV_FILE" ]]; then
+    local mode
+    mode=$(stat -c %a "$GM_ENV_FILE" 2>/dev/null || echo unknown)
+    [[ "$mode" == 600 || "$mode" == 400 ]] || gm_warn "$GM_ENV_FILE has mode $mode; expected 600 (root only)"
+  fi
+}
+
+gm_instance_id() {
+  if [[ -z "${GM_INSTANCE_ID:-}" ]]; then
+    local token
+    if token=$(curl -fsS --max-time 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' \
+      "$GM_IMDS_URL/latest/api/token" 2>/dev/null) &&
+      GM_INSTANCE_ID=$(curl -fsS --max-time 2 -H "X-aws-ec2-metadata-token: $token" \
+        "$GM_IMDS_URL/latest/meta-data/instance-id" 2>/dev/null) &&
+      [[ "$GM_INSTANCE_ID" =~ ^i-[0-9a-f]+$ ]]; then
+      :
+    else
+      GM_INSTANCE_ID=$(hostname 2>/dev/null || echo unknown-host)
+    fi
+  fi
+  printf '%s' "$GM_INSTANCE_ID"
+}
+
+# ---------------------------------------------------------------------------------------------
+# docker compose
+# ---------------------------------------------------------------------------------------------
+
+# gm_compose ARGS...: docker compose on the runtime's compose file (+ the GPU override on GPU hosts).
+gm_compose() {
+  local -a files=(-f "$GM_RUNTIME_DIR/compose.yml")
+  if [[ "$GM_TIER" == gpu ]]; then
+    files+=(-f "$GM_RUNTIME_DIR/compose.gpu.yml")
+  fi
+  docker compose --project-name geusemaker --project-directory "$GM_RUNTIME_DIR" "${files[@]}" "$@"
+}
+
+# gm_export_compose_env: what compose.yml interpolates besides the secrets.
+gm_export_compose_env() {
+  # n8n only sets its session cookie "Secure" when it is reached over HTTPS (or on localhost).
+  if [[ "$GM_N8N_PUBLIC_URL" == http://* && ! "$GM_N8N_PUBLIC_URL" =~ ^http://(localhost|127\.0\.0\.1)([:/]|$) ]]; then
+    GM_N8N_SECURE_COOKIE=false
+  else
+    GM_N8N_SECURE_COOKIE=true
+  fi
+  export GM_N8N_SECURE_COOKIE
+}
+
+# gm_service_states: "service state health" per container of the project (docker compose ps).
+gm_service_states() {
+  gm_compose ps --all --format '{{.Service}} {{.State}} {{.Health}}'
+}
+
+# gm_unhealthy_services: prints "name(state/health)" for each service that is not healthy and
+# returns 1 when there is one (a service without a container is "missing").
+gm_unhealthy_services() {
+  local states svc state health bad=()
+  local -A seen=()
+  if ! states=$(gm_service_states 2>&1); then
+    printf 'docker compose ps failed: %s' "${states//$'\n'/ }"
+    return 1
+  fi
+  while read -r svc state health _; do
+    [[ -n "$svc" ]] || continue
+    seen[$svc]="${state:-unknown}/${health:-none}"
+  done <<<"$states"
+  for svc in "${GM_SERVICES[@]}"; do
+    if [[ -z "${seen[$svc]:-}" ]]; then
+      bad+=("$svc(missing)")
+    elif [[ "${seen[$svc]}" != running/healthy ]]; then
+      bad+=("$svc(${seen[$svc]})")
+    fi
+  done
+  if ((${#bad[@]} > 0)); then
+    printf '%s' "${bad[*]}"
+    return 1
+  fi
+  return 0
+}
+
+# gm_service_running NAME: the service's container is running.
+gm_service_running() {
+  local states svc state
+  states=$(gm_service_states 2>/dev/null) || return 1
+  while read -r svc state _; do
+    [[ "$svc" == "$1" && "$state" == running ]] && return 0
+  done <<<"$states"
+  return 1
+}
+
+# gm_wait_healthy ATTEMPTS INTERVAL: until every service is healthy; names the laggards on failure.
+gm_wait_healthy() {
+  local attempts=$1 interval=$2 attempt bad
+  for ((attempt = 1; ; attempt++)); do
+    if bad=$(gm_unhealthy_services); then
+      gm_info "all services healthy: ${GM_SERVICES[*]}"
+      return 0
+    fi
+    if ((attempt >= attempts)); then
+      gm_error "services not healthy after $attempt attempts: $bad"
+      return 1
+    fi
+    gm_info "waiting for services to become healthy (attempt $attempt/$attempts): $bad"
+    sleep "$interval"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# The single-writer fence
+#
+# An exclusive flock(2) on $GM_EFS_MOUNT/.geusemaker.lock, held by a small long-lived holder process
+# (argv[0] "geusemaker-fence-holder") that blocks on a local FIFO without timers or children. On EFS
+# (NFSv4.1) flock is a byte-range lock kept by the server: it lasts as long as the holder keeps the
+# file open and is released when the holder exits or, if the host dies, when its NFS lease expires.
+# The holder writes its pid to $GM_RUN_DIR/fence.pid itself as soon as it holds the lock, so no holder
+# is ever left unrecorded (tmpfs: gone after a reboot, like the holder). Who holds the fence is written
+# next to the lock ($GM_EFS_MOUNT/.geusemaker.lock.owner) and logged by every host waiting for it.
+# ---------------------------------------------------------------------------------------------
+
+# shellcheck disable=SC2016 # expanded by the holder's own bash, not here
+GM_FENCE_HOLDER_SCRIPT='
+exec 9>>"$1" || exit 70
+flock --nonblock 9 || exit 75
+printf "%s\n" "$$" >"$3"
+printf "%s\n" "$$"
+exec >/dev/null
+exec 8<>"$2"
+read -r _ <&8
+'
+
+# gm_pid_alive PID: the process exists and is not a zombie.
+gm_pid_alive() {
+  local pid=$1 stat
+  kill -0 "$pid" 2>/dev/null || return 1
+  if [[ -r "/proc/$pid/stat" ]] && stat=$(<"/proc/$pid/stat") 2>/dev/null; then
+    stat=${stat##*) }
+    [[ "${stat%% *}" != Z ]] || return 1
+  fi
+  return 0
+}
+
+# gm_fence_holder_pid: prints the pid of this host's live fence holder; fails when there is none.
+gm_fence_holder_pid() {
+  local pid cmdline
+  [[ -f "$GM_FENCE_PIDFILE" ]] || return 1
+  pid=$(<"$GM_FENCE_PIDFILE")
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  gm_pid_alive "$pid" || return 1
+  if [[ -r "/proc/$pid/cmdline" ]]; then
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [[ "$cmdline" == "$GM_FENCE_HOLDER_NAME "* ]] || return 1
+  fi
+  printf '%s' "$pid"
+}
+
+gm_fence_owner_info() {
+  if [[ -s "$GM_FENCE_OWNER" ]]; then
+    head -n 1 "$GM_FENCE_OWNER" 2>/dev/null || echo unknown
+  else
+    echo "unknown (no owner record)"
+  fi
+}
+
+# _gm_fence_try: one non-blocking attempt; on success sets GM_FENCE_HOLDER_PID.
+_gm_fence_try() {
+  local fd line
+  exec {fd}< <(exec -a "$GM_FENCE_HOLDER_NAME" bash -c "$GM_FENCE_HOLDER_SCRIPT" "$GM_FENCE_HOLDER_NAME" \
+    "$GM_FENCE_LOCK" "$GM_RUN_DIR/fence.fifo" "$GM_FENCE_PIDFILE" </dev/null 2>>"$GM_LOG_DIR/fence.log")
+  if IFS= read -r line <&"$fd" && [[ "$line" =~ ^[0-9]+$ ]]; then
+    exec {fd}<&-
+    GM_FENCE_HOLDER_PID=$line
+    return 0
+  fi
+  exec {fd}<&-
+  return 1
+}
+
+# gm_fence_acquire: take the fence, waiting (bounded) while another host holds it. Sets
+# GM_FENCE_TAKEN=true when this call took it (false when this host already held it).
+gm_fence_acquire() {
+  local attempts=$GM_FENCE_ATTEMPTS interval=$GM_FENCE_INTERVAL attempt pid
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  GM_FENCE_TAKEN=false
+  if pid=$(gm_fence_holder_pid); then
+    gm_info "fence: already held by this host (holder pid $pid) on $GM_FENCE_LOCK"
+    return 0
+  fi
+  [[ -d "$GM_EFS_MOUNT" ]] || { gm_error "fence: $GM_EFS_MOUNT does not exist"; return 1; }
+  [[ -p "$GM_RUN_DIR/fence.fifo" ]] || mkfifo -m 600 "$GM_RUN_DIR/fence.fifo"
+  for ((attempt = 1; ; attempt++)); do
+    if _gm_fence_try; then
+      printf 'instance=%s host=%s pid=%s since=%s\n' "$(gm_instance_id)" "$(hostname 2>/dev/null || echo unknown)" \
+        "$GM_FENCE_HOLDER_PID" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$GM_FENCE_OWNER.tmp.$$"
+      mv -f "$GM_FENCE_OWNER.tmp.$$" "$GM_FENCE_OWNER"
+      # shellcheck disable=SC2034 # read by the scripts that source this file
+      GM_FENCE_TAKEN=true
+      gm_info "fence: acquired $GM_FENCE_LOCK (holder pid $GM_FENCE_HOLDER_PID, attempt $attempt)"
+      return 0
+    fi
+    if ((attempt >= attempts)); then
+      gm_error "fence: $GM_FENCE_LOCK still held by another host after $attempt attempts, giving up (holder: $(gm_fence_owner_info))"
+      return 1
+    fi
+    gm_info "fence: waiting for $GM_FENCE_LOCK, held by $(gm_fence_owner_info) (attempt $attempt/$attempts)"
+    sleep "$interval"
+  done
+}
+
+# gm_fence_release: end this host's holder (which releases the lock); a no-op when not held.
+gm_fence_release() {
+  local pid attempt
+  if ! pid=$(gm_fence_holder_pid); then
+    rm -f "$GM_FENCE_PIDFILE"
+    gm_info "fence: not held by this host, nothing to release"
+    return 0
+  fi
+  if [[ -f "$GM_FENCE_OWNER" ]] && grep -q " pid=$pid " "$GM_FENCE_OWNER" 2>/dev/null; then
+    rm -f "$GM_FENCE_OWNER"
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((attempt = 1; attempt <= 10; attempt++)); do
+    gm_pid_alive "$pid" || break
+    sleep 1
+  done
+  if gm_pid_alive "$pid"; then
+    gm_warn "fence: holder pid $pid ignored TERM, killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$GM_FENCE_PIDFILE"
+  gm_info "fence: released $GM_FENCE_LOCK (holder pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Qdrant snapshots: full storage snapshots taken through Qdrant's API, copied to EFS.
+# ---------------------------------------------------------------------------------------------
+
+# gm_qdrant_api METHOD PATH [CURL ARGS...]: the API key goes through curl's stdin config, never argv.
+gm_qdrant_api() {
+  local method=$1 path=$2
+  shift 2
+  printf 'header = "api-key: %s"\n' "$QDRANT_API_KEY" |
+    curl -fsS --config - -X "$method" "$@" "$GM_QDRANT_URL$path"
+}
+
+# gm_qdrant_snapshot_files: the EFS snapshots, oldest first (names carry a sortable UTC timestamp).
+gm_qdrant_snapshot_files() {
+  local f
+  shopt -s nullglob
+  local files=("$GM_QDRANT_SNAPSHOT_DIR"/qdrant-*.snapshot)
+  shopt -u nullglob
+  if ((${#files[@]} > 0)); then
+    for f in "${files[@]}"; do printf '%s\n' "$f"; done | LC_ALL=C sort
+  fi
+}
+
+# gm_qdrant_snapshot: one full snapshot to EFS, then prune to the newest $GM_QDRANT_SNAPSHOT_KEEP.
+# Serialized on this host (the timer and stop.sh may overlap) by a local lock, waited for (bounded).
+gm_qdrant_snapshot() {
+  local lockfd attempt rc=0
+  if [[ -z "${QDRANT_API_KEY:-}" ]]; then
+    gm_error "qdrant snapshot: QDRANT_API_KEY is not set"
+    return 1
+  fi
+  mkdir -p "$GM_QDRANT_SNAPSHOT_DIR"
+  chmod 700 "$GM_QDRANT_SNAPSHOT_DIR"
+  exec {lockfd}>>"$GM_RUN_DIR/qdrant-snapshot.lock"
+  for ((attempt = 1; ; attempt++)); do
+    flock --nonblock "$lockfd" && break
+    if ((attempt >= 30)); then
+      exec {lockfd}>&-
+      gm_error "qdrant snapshot: another snapshot still running after $attempt attempts"
+      return 1
+    fi
+    sleep 2
+  done
+  _gm_qdrant_snapshot_locked || rc=$?
+  exec {lockfd}>&-
+  return "$rc"
+}
+
+_gm_qdrant_snapshot_locked() {
+  local response name size stamp partial target actual files count i
+  gm_info "qdrant snapshot: creating a full storage snapshot"
+  if ! response=$(gm_qdrant_api POST '/snapshots?wait=true' --max-time "${GM_QDRANT_SNAPSHOT_CREATE_TIMEOUT:-60}"); then
+    gm_error "qdrant snapshot: POST /snapshots failed"
+    return 1
+  fi
+  if [[ "$response" =~ \"name\"[[:space:]]*:[[:space:]]*\"([A-Za-z0-9._-]+)\" ]]; then
+    name=${BASH_REMATCH[1]}
+  else
+    gm_error "qdrant snapshot: no snapshot name in Qdrant's answer"
+    return 1
+  fi
+  size=
+  if [[ "$response" =~ \"size\"[[:space:]]*:[[:space:]]*([0-9]+) ]]; then
+    size=${BASH_REMATCH[1]}
+  fi
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  target="$GM_QDRANT_SNAPSHOT_DIR/qdrant-$stamp.snapshot"
+  partial="$GM_QDRANT_SNAPSHOT_DIR/.partial-qdrant-$stamp.snapshot"
+  if ! gm_qdrant_api GET "/snapshots/$name" --max-time "${GM_QDRANT_SNAPSHOT_DOWNLOAD_TIMEOUT:-600}" -o "$partial"; then
+    rm -f "$partial"
+    gm_error "qdrant snapshot: download of $name failed"
+    return 1
+  fi
+  actual=$(stat -c %s "$partial" 2>/dev/null || echo 0)
+  if [[ -n "$size" && "$actual" != "$size" ]]; then
+    rm -f "$partial"
+    gm_error "qdrant snapshot: $name downloaded $actual bytes, Qdrant announced $size"
+    return 1
+  fi
+  mv -f "$partial" "$target"
+  gm_info "qdrant snapshot: saved $target ($actual bytes)"
+  gm_qdrant_api DELETE "/snapshots/$name" --max-time 60 >/dev/null ||
+    gm_warn "qdrant snapshot: could not delete $name from Qdrant's local snapshot directory"
+
+  mapfile -t files < <(gm_qdrant_snapshot_files)
+  count=${#files[@]}
+  for ((i = 0; i < count - GM_QDRANT_SNAPSHOT_KEEP; i++)); do
+    rm -f "${files[$i]}"
+    gm_info "qdrant snapshot: pruned ${files[$i]}"
+  done
+  return 0
+}
+
+# ---------------------------------------------------------------------------------------------
+# n8n credentials for Ollama, Qdrant and Crawl4AI: fixed ids, imported with `n8n import:credentials`
+# (an upsert by id, so restarts and restores never duplicate them). The JSON is rendered from the
+# environment at run time and streamed into the container: secrets never touch disk or argv.
+# ---------------------------------------------------------------------------------------------
+
+# gm_json_escape VALUE: VALUE as the inside of a JSON string; fails on control characters.
+gm_json_escape() {
+  local v=$1
+  if [[ "$v" =~ [[:cntrl:]] ]]; then
+    return 1
+  fi
+  v=${v//\\/\\\\}
+  v=${v//\"/\\\"}
+  printf '%s' "$v"
+}
+
+gm_render_credentials() {
+  local template="$GM_RUNTIME_DIR/n8n/credentials.json" json name value escaped
+  [[ -f "$template" ]] || { gm_error "n8n credentials: $template is missing"; return 1; }
+  json=$(<"$template")
+  for name in QDRANT_API_KEY CRAWL4AI_API_TOKEN; do
+    value=${!name:-}
+    [[ -n "$value" ]] || { gm_error "n8n credentials: $name is not set"; return 1; }
+    escaped=$(gm_json_escape "$value") || { gm_error "n8n credentials: $name contains control characters"; return 1; }
+    json=${json//"{{$name}}"/"$escaped"}
+  done
+  if [[ "$json" == *"{{"*"}}"* ]]; then
+    gm_error "n8n credentials: $template has a placeholder nobody fills"
+    return 1
+  fi
+  printf '%s\n' "$json"
+}
+
+gm_n8n_import_credentials() {
+  local json output rc=0
+  json=$(gm_render_credentials) || return 1
+  # shellcheck disable=SC2016 # evaluated by the container's shell
+  output=$(printf '%s\n' "$json" | gm_compose exec -T n8n sh -c \
+    'umask 077; f=$(mktemp) && cat >"$f" && n8n import:credentials --input="$f"; rc=$?; rm -f "$f"; exit $rc' 2>&1) || rc=$?
+  if ((rc != 0)) || [[ "$output" != *"Successfully imported"* ]]; then
+    gm_error "n8n credentials: import failed (exit $rc): ${output//$'\n'/ | }"
+    return 1
+  fi
+  gm_info "n8n credentials: Ollama, Qdrant and Crawl4AI credentials are in place (fixed ids, upserted)"
+}

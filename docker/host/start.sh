@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Bring the GeuseMaker stack up on this host; return only when every service is healthy.
+#
+# Called once by the bootstrap (`bash $GM_RUNTIME_DIR/host/start.sh`) and afterwards as ExecStart of
+# geusemaker.service. Safe to run again on a host where the stack already runs.
+#
+#   1. settings + secrets ($GM_HOST_ENV_FILE, $GM_ENV_FILE), EFS must be a mount point
+#   2. takes the single-writer fence on EFS (waits, bounded, while another host holds it)
+#   3. prepares the data directories with the owner each image needs
+#   4. restores Qdrant from the newest EFS snapshot when the local storage is empty
+#   5. docker compose up -d (+ compose.gpu.yml when GM_TIER=gpu)
+#   6. waits, bounded, until every service is healthy (names those that are not)
+#   7. upserts n8n's Ollama / Qdrant / Crawl4AI credentials (fixed ids)
+#
+# Exit codes: 0 every service healthy; 1 the stack did not come up healthy (or docker compose
+# failed); 2 bad configuration (missing secret, bad setting, EFS not mounted, no docker compose);
+# 3 the fence stayed held by another host. If this run took the fence and then fails, it stops the
+# stack and releases the fence before exiting.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+readonly RESTORE_CONTAINER=geusemaker-qdrant-restore
+
+on_exit() {
+  local rc=$?
+  trap - EXIT
+  if ((rc != 0)) && [[ "${GM_FENCE_TAKEN:-false}" == true ]]; then
+    gm_error "start: failed after taking the fence: stopping the stack and releasing the fence"
+    gm_compose stop -t "$GM_STOP_TIMEOUT" 2>&1 | gm_log_lines INFO "compose:" || gm_warn "start: docker compose stop failed"
+    gm_fence_release || true
+  fi
+  if ((rc == 0)); then
+    gm_info "start: done, every service is healthy"
+  else
+    gm_error "start: FAILED (exit $rc)"
+  fi
+  exit "$rc"
+}
+
+# prepare_dir DIR OWNER MODE
+prepare_dir() {
+  mkdir -p "$1"
+  chown "$2" "$1"
+  chmod "$3" "$1"
+}
+
+prepare_directories() {
+  prepare_dir "$GM_EFS_MOUNT/n8n" "$GM_N8N_UID:$GM_N8N_UID" 700
+  prepare_dir "$GM_EFS_MOUNT/postgres" "$GM_POSTGRES_UID:$GM_POSTGRES_UID" 700
+  prepare_dir "$GM_EFS_MOUNT/ollama" 0:0 700
+  prepare_dir "$GM_QDRANT_SNAPSHOT_DIR" 0:0 700
+  prepare_dir "$GM_QDRANT_LOCAL_DIR" 0:0 700
+  prepare_dir "$GM_QDRANT_SNAPSHOT_LOCAL_DIR" 0:0 700
+  gm_info "start: data directories ready (n8n, postgres, ollama, qdrant-snapshots on $GM_EFS_MOUNT; qdrant on $GM_QDRANT_LOCAL_DIR)"
+}
+
+# restore_container_state: "state health" of the one-shot restore container, "gone" without one.
+restore_container_state() {
+  docker inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' \
+    "$RESTORE_CONTAINER" 2>/dev/null || echo gone
+}
+
+restore_failed() {
+  gm_error "start: Qdrant restore from $1 failed: $2"
+  docker logs --tail 30 "$RESTORE_CONTAINER" 2>&1 | gm_log_lines ERROR "qdrant-restore:" || true
+  docker rm -f "$RESTORE_CONTAINER" >/dev/null 2>&1 || true
+  # Leave the storage empty so that the next start tries the restore again.
+  find "$GM_QDRANT_LOCAL_DIR" -mindepth 1 -delete 2>/dev/null || true
+  return 1
+}
+
+# Qdrant cannot live on NFS, so a new host starts with an empty local storage: fill it from the
+# newest full snapshot on EFS by running Qdrant once with --storage-snapshot.
+restore_qdrant_if_empty() {
+  local newest attempt state health
+  if [[ -n "$(find "$GM_QDRANT_LOCAL_DIR" -mindepth 1 -maxdepth 1 -print -quit)" ]]; then
+    gm_info "start: Qdrant local storage is not empty, no restore needed"
+    return 0
+  fi
+  newest=$(gm_qdrant_snapshot_files | tail -n 1)
+  if [[ -z "$newest" ]]; then
+    gm_info "start: Qdrant local storage is empty and there is no snapshot on EFS: Qdrant starts empty"
+    return 0
+  fi
+  gm_info "start: Qdrant local storage is empty: restoring the newest snapshot $newest"
+  docker rm -f "$RESTORE_CONTAINER" >/dev/null 2>&1 || true
+  if ! gm_compose run --detach --no-deps --name "$RESTORE_CONTAINER" \
+    --volume "$newest:/qdrant/restore/full.snapshot:ro" \
+    qdrant ./entrypoint.sh --storage-snapshot /qdrant/restore/full.snapshot 2>&1 | gm_log_lines INFO "compose:"; then
+    restore_failed "$newest" "docker compose run failed"
+    return 1
+  fi
+  for ((attempt = 1; ; attempt++)); do
+    read -r state health _ <<<"$(restore_container_state)"
+    if [[ "$state" == running && "$health" == healthy ]]; then
+      break
+    fi
+    if [[ "$state" != running && "$state" != created && "$state" != restarting ]]; then
+      restore_failed "$newest" "restore container is ${state:-gone}"
+      return 1
+    fi
+    if ((attempt >= GM_HEALTH_ATTEMPTS)); then
+      restore_failed "$newest" "Qdrant not ready after $attempt attempts (${state:-?}/${health:-none})"
+      return 1
+    fi
+    gm_info "start: waiting for the Qdrant restore (attempt $attempt/$GM_HEALTH_ATTEMPTS, ${state}/${health:-none})"
+    sleep "$GM_HEALTH_INTERVAL"
+  done
+  docker stop -t "$GM_STOP_TIMEOUT" "$RESTORE_CONTAINER" >/dev/null 2>&1 || true
+  docker rm -f "$RESTORE_CONTAINER" >/dev/null 2>&1 || true
+  gm_info "start: Qdrant restored from $newest"
+}
+
+compose_up() {
+  local attempt bad
+  for ((attempt = 1; ; attempt++)); do
+    gm_info "start: docker compose up -d (tier $GM_TIER, attempt $attempt/$GM_UP_ATTEMPTS)"
+    if gm_compose up --detach --remove-orphans 2>&1 | gm_log_lines INFO "compose:"; then
+      return 0
+    fi
+    if ((attempt >= GM_UP_ATTEMPTS)); then
+      bad=$(gm_unhealthy_services) || true
+      gm_error "start: docker compose up failed $attempt times; not healthy: ${bad:-none}"
+      return 1
+    fi
+    gm_warn "start: docker compose up failed, retrying"
+    sleep "$GM_HEALTH_INTERVAL"
+  done
+}
+
+main() {
+  gm_init start
+  trap on_exit EXIT
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
+
+  gm_validate_settings
+  gm_require_secrets
+  command -v docker >/dev/null 2>&1 || gm_die 2 "start: docker is not installed"
+  docker compose version >/dev/null 2>&1 || gm_die 2 "start: the docker compose plugin is not installed"
+  if [[ "$GM_REQUIRE_EFS_MOUNT" == true ]] && ! mountpoint -q "$GM_EFS_MOUNT"; then
+    gm_die 2 "start: $GM_EFS_MOUNT is not a mount point; refusing to put the data on the root volume (mount EFS first)"
+  fi
+  gm_info "start: deployment $GM_DEPLOYMENT, tier $GM_TIER, EFS $GM_EFS_MOUNT, runtime $GM_RUNTIME_DIR"
+
+  gm_fence_acquire || exit 3
+  prepare_directories
+  gm_export_compose_env
+  restore_qdrant_if_empty || exit 1
+  compose_up || exit 1
+  gm_wait_healthy "$GM_HEALTH_ATTEMPTS" "$GM_HEALTH_INTERVAL" || exit 1
+  gm_n8n_import_credentials || exit 1
+}
+
+main "$@"

@@ -1,0 +1,26 @@
+# Shared by the stubs of test/runtime: call recording and answers from $STUB_STATE.
+# shellcheck shell=bash
+S="$STUB_STATE"
+record() {
+  printf '%s\n' "$*" >>"$STUB_LOG"
+  if [[ -n "${STUB_EVENTS:-}" ]]; then printf '%s %s\n' "$STUB_HOST" "$*" >>"$STUB_EVENTS"; fi
+}
+next() {
+  local n=0
+  exec {lock}>>"$S/.counter.lock"
+  flock "$lock"
+  [[ -f "$S/count.$1" ]] && n=$(<"$S/count.$1")
+  n=$((n + 1))
+  printf '%s\n' "$n" >"$S/count.$1"
+  exec {lock}>&-
+  printf '%s' "$n"
+}
+# answer KEY: print the answer file of this call and return its exit code.
+answer() {
+  local key=$1 n
+  n=$(next "$key")
+  if [[ -f "$S/$key.$n" ]]; then cat "$S/$key.$n"; elif [[ -f "$S/$key" ]]; then cat "$S/$key"; fi
+  if [[ -f "$S/$key.exit.$n" ]]; then return "$(<"$S/$key.exit.$n")"; fi
+  if [[ -f "$S/$key.exit" ]]; then return "$(<"$S/$key.exit")"; fi
+  return 0
+}
