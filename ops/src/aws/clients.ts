@@ -1,0 +1,92 @@
+/**
+ * The AWS clients a command may use, created on first use. Nothing here loads the AWS SDK at import
+ * time: `gm-ops --help` must not pay for it.
+ */
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+
+export interface AwsClientOptions {
+  /** `--region`; otherwise the SDK chain (AWS_REGION, the profile's region). */
+  readonly region?: string;
+  /** `--profile`; otherwise AWS_PROFILE or the default profile. */
+  readonly profile?: string;
+}
+
+export interface AwsClients {
+  readonly cloudFormation: CloudFormationClient;
+  readonly ec2: EC2Client;
+  readonly autoScaling: AutoScalingClient;
+  readonly ssm: SSMClient;
+  /** The region the clients talk to, or undefined when none is configured. */
+  region(): Promise<string | undefined>;
+}
+
+export type AwsClientFactory = (options: AwsClientOptions) => AwsClients;
+
+interface ClientConfig {
+  region?: string;
+  profile?: string;
+}
+
+/** The SDK's default chain, plus AWS_DEFAULT_REGION (which the JS SDK v3 alone ignores). */
+export function clientConfig(options: AwsClientOptions, env: NodeJS.ProcessEnv): ClientConfig {
+  const config: ClientConfig = {};
+  const region = options.region ?? (env.AWS_REGION ? undefined : env.AWS_DEFAULT_REGION);
+  if (region) config.region = region;
+  if (options.profile) config.profile = options.profile;
+  return config;
+}
+
+/** Reads a client's configured region without throwing when there is none. */
+export async function resolveRegion(client: { config: { region: unknown } }): Promise<string | undefined> {
+  const region = client.config.region;
+  try {
+    const value = typeof region === 'function' ? await (region as () => Promise<string>)() : region;
+    return typeof value === 'string' && value.length > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Real clients, each constructed (and its SDK package loaded) on first access. */
+export function createAwsClients(options: AwsClientOptions, env: NodeJS.ProcessEnv = process.env): AwsClients {
+  const config = clientConfig(options, env);
+  let cloudFormation: CloudFormationClient | undefined;
+  let ec2: EC2Client | undefined;
+  let autoScaling: AutoScalingClient | undefined;
+  let ssm: SSMClient | undefined;
+  const clients: AwsClients = {
+    get cloudFormation() {
+      if (!cloudFormation) {
+        const sdk = require('@aws-sdk/client-cloudformation') as typeof import('@aws-sdk/client-cloudformation');
+        cloudFormation = new sdk.CloudFormationClient(config);
+      }
+      return cloudFormation;
+    },
+    get ec2() {
+      if (!ec2) {
+        const sdk = require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2');
+        ec2 = new sdk.EC2Client(config);
+      }
+      return ec2;
+    },
+    get autoScaling() {
+      if (!autoScaling) {
+        const sdk = require('@aws-sdk/client-auto-scaling') as typeof import('@aws-sdk/client-auto-scaling');
+        autoScaling = new sdk.AutoScalingClient(config);
+      }
+      return autoScaling;
+    },
+    get ssm() {
+      if (!ssm) {
+        const sdk = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
+        ssm = new sdk.SSMClient(config);
+      }
+      return ssm;
+    },
+    region: () => resolveRegion(clients.cloudFormation),
+  };
+  return clients;
+}

@@ -1,0 +1,80 @@
+/**
+ * The gm-ops command line: every command is registered here, one line each.
+ */
+import { Builtins, Cli, UsageError } from 'clipanion';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { HealthCommand } from './commands/health';
+import { ListCommand } from './commands/list';
+import { LogsCommand } from './commands/logs';
+import { StatusCommand } from './commands/status';
+import type { OpsContext } from './context';
+import { ExitCode, UsageProblem, formatErrorLine, oneLine } from './errors';
+
+export function version(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function createCli(color: boolean): Cli<OpsContext> {
+  const cli = new Cli<OpsContext>({ binaryLabel: 'gm-ops', binaryName: 'gm-ops', binaryVersion: version(), enableColors: color });
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  cli.register(ListCommand);
+  cli.register(StatusCommand);
+  cli.register(LogsCommand);
+  cli.register(HealthCommand);
+  return cli;
+}
+
+const COMMAND_NAMES = ['list', 'status', 'logs', 'health'];
+
+/** A parse error (unknown command or option, missing argument, invalid value) as one line. */
+export function describeParseError(error: unknown, argv: readonly string[]): UsageProblem {
+  const command = argv.find((arg) => !arg.startsWith('-'));
+  const known = command !== undefined && COMMAND_NAMES.includes(command);
+  const helpHint = known ? `see \`gm-ops ${command} --help\`` : `commands: ${COMMAND_NAMES.join(', ')}; see \`gm-ops --help\``;
+  const message = error instanceof Error ? error.message : String(error);
+  const first = oneLine(error instanceof UsageError ? message : message.split('\n')[0]).replace(/[.:;]\s*$/, '');
+  if (/^Command not found/.test(first)) {
+    return new UsageProblem(known ? `invalid arguments for "${command}"` : command ? `unknown command "${command}"` : 'no command given', helpHint);
+  }
+  return new UsageProblem(clarify(first), helpHint);
+}
+
+/** Clipanion's parse messages, in our words. */
+function clarify(message: string): string {
+  const rewrites: [RegExp, (...groups: string[]) => string][] = [
+    [/^Unsupported option name \("(.+)"\)$/, (option) => `unknown option "${option}"`],
+    [/^Not enough positional arguments$/, () => 'missing the deployment name (e.g. my-stack)'],
+    [/^Extraneous positional argument \("(.+)"\)$/, (arg) => `unexpected argument "${arg}"`],
+    [/^Not enough arguments to option (\S+)$/, (option) => `option ${option} needs a value`],
+    [/^Invalid value for name: (.*)$/, (rest) => `invalid deployment name: ${rest}`],
+  ];
+  for (const [pattern, rewrite] of rewrites) {
+    const match = pattern.exec(message);
+    if (match) return rewrite(...match.slice(1));
+  }
+  return message;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function runCli(argv: readonly string[], context: OpsContext): Promise<number> {
+  const color = context.services.terminal.color;
+  const cli = createCli(color);
+  if (argv.length === 0) {
+    context.stdout.write(cli.usage(null, { colored: color }));
+    return ExitCode.ok;
+  }
+  let command;
+  try {
+    command = cli.process([...argv], context);
+  } catch (error) {
+    context.stderr.write(formatErrorLine(describeParseError(error, argv), color));
+    return ExitCode.usage;
+  }
+  return cli.run(command, context);
+}

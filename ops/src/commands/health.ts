@@ -1,0 +1,59 @@
+import { Command, Option } from 'clipanion';
+import { UsageProblem } from '../errors';
+import { GmOpsCommand } from './base-command';
+import { deploymentNameProblem, isDurationMs } from './validators';
+
+export class HealthCommand extends GmOpsCommand {
+  static paths = [['health']];
+
+  static usage = Command.Usage({
+    description: 'probe the services of one, several or all deployments',
+    details: `
+      By default every probe of a host runs on the host in one SSM command (curl of each service's health endpoint on 127.0.0.1, \`pg_isready\` in the postgres container), so it works with nothing exposed. \`--direct\` probes the tier's entry point from here instead (HTTP and TCP).
+
+      Per service: state, latency and detail. A response over 2 s warns, over 5 s is critical. \`--watch\` repeats every interval and counts consecutive failures: the third in a row is CRITICAL.
+
+      Exits 0 when everything is healthy, 1 otherwise, 2 for usage errors.
+    `,
+    examples: [
+      ['Probe every deployment of the region', '$0 health'],
+      ['Probe my-stack from here, through its entry point', '$0 health my-stack --direct'],
+      ['Watch two deployments every 10 seconds', '$0 health my-stack other-stack --watch --interval 10s'],
+      ['One JSON document, for a monitor', '$0 health my-stack --json'],
+    ],
+  });
+
+  direct = Option.Boolean('--direct', false, { description: 'Probe the entry point from this machine instead of through SSM' });
+
+  watch = Option.Boolean('-w,--watch', false, { description: 'Repeat every --interval and redraw (Ctrl-C to stop)' });
+
+  interval = Option.String('--interval', {
+    description: 'Time between --watch rounds (default 30s)',
+    validator: isDurationMs(1000, 3_600_000),
+  });
+
+  timeout = Option.String('--timeout', {
+    description: 'Time limit of each probe (default 8s)',
+    validator: isDurationMs(100, 120_000),
+  });
+
+  json = Option.Boolean('--json', false, { description: 'Print JSON (one document per round)' });
+
+  names = Option.Rest({ name: 'name' });
+
+  async execute(): Promise<number> {
+    for (const name of this.names) {
+      const problem = deploymentNameProblem(name);
+      if (problem) throw new UsageProblem(`invalid deployment name: ${problem}`, 'see `gm-ops health --help`');
+    }
+    const { runHealth } = await import('../health/run');
+    return runHealth(this.io(), {
+      names: this.names,
+      direct: this.direct,
+      watch: this.watch,
+      intervalMs: this.interval ?? 30_000,
+      timeoutMs: this.timeout ?? 8000,
+      json: this.json,
+    });
+  }
+}

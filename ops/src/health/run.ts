@@ -1,0 +1,76 @@
+/** `gm-ops health [<name>...]`: exit 0 when everything is healthy, 1 otherwise. */
+import type { CommandIO } from '../command-io';
+import { ExitCode, Interrupted } from '../errors';
+import { probeDirectRound, probeSsmRound, type DeploymentHealth } from './probe-round';
+import { renderRound, roundJson } from './report';
+import { resolveTargets } from './targets';
+import { runHealthLoop } from './watch';
+
+export interface HealthOptions {
+  readonly names: readonly string[];
+  readonly direct: boolean;
+  readonly watch: boolean;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly json: boolean;
+}
+
+const CLEAR_SCREEN = '\u001b[H\u001b[2J';
+
+export async function runHealth(io: CommandIO, options: HealthOptions): Promise<number> {
+  const { services } = io;
+  const clients = io.aws();
+  const mode = options.direct ? 'direct' : 'ssm';
+  const spinner = io.spinner(options.json || (options.watch && services.terminal.redraw));
+
+  const probeOnce = async (): Promise<DeploymentHealth[]> => {
+    const targets = await resolveTargets(clients, options.names);
+    const round = { timeoutMs: options.timeoutMs, monotonicMs: services.monotonicMs };
+    if (options.direct) return probeDirectRound(targets, round);
+    return probeSsmRound(targets, {
+      ...round,
+      ssm: clients.ssm,
+      sleep: services.sleep,
+      clock: services.clock,
+      signal: services.signal,
+      randomId: services.randomId,
+    });
+  };
+
+  let lastGood: DeploymentHealth[] | undefined;
+  const probe = async (): Promise<DeploymentHealth[]> => {
+    spinner.start(options.direct ? 'Probing entry points…' : 'Probing hosts through SSM…');
+    try {
+      lastGood = await probeOnce();
+      return lastGood;
+    } catch (error) {
+      // Under --watch a failed round (throttling, a network blip) is reported, not fatal.
+      if (!options.watch || error instanceof Interrupted || !lastGood) throw error;
+      io.notice(`round failed: ${(error as Error).message}; retrying at the next interval`);
+      return lastGood.map((d) => ({ ...d, results: d.results.map((r) => ({ ...r, outcome: 'unknown' as const, detail: 'round failed' })) }));
+    } finally {
+      spinner.stop();
+    }
+  };
+
+  const last = await runHealthLoop({
+    mode,
+    watch: options.watch,
+    intervalMs: options.intervalMs,
+    clock: services.clock,
+    sleep: services.sleep,
+    signal: services.signal,
+    probe,
+    onRound: (round) => {
+      if (options.json) {
+        io.write(`${JSON.stringify(roundJson(round), null, options.watch ? undefined : 2)}\n`);
+      } else if (options.watch) {
+        io.write(`${services.terminal.redraw ? CLEAR_SCREEN : round.round > 1 ? '\n' : ''}${renderRound(round, io.style, true)}`);
+      } else {
+        io.write(renderRound(round, io.style, false));
+      }
+    },
+  });
+  if (!last) throw new Interrupted();
+  return last.healthy ? ExitCode.ok : ExitCode.failure;
+}

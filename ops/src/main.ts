@@ -1,0 +1,81 @@
+/**
+ * The process entry (bin/gm-ops.js): builds the real services (AWS SDK clients, wall clock, timers,
+ * Ctrl-C) and the terminal decision, runs the CLI, sets the exit code.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { createAwsClients } from './aws/clients';
+import { runCli } from './cli';
+import type { OpsContext, OpsServices, Sleep } from './context';
+import { ExitCode, OpsError, formatErrorLine } from './errors';
+import { colorDepthOf, detectTerminal } from './output/terminal';
+
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+export function createRealServices(env: NodeJS.ProcessEnv, signal: AbortSignal): OpsServices {
+  return {
+    aws: (options) => createAwsClients(options, env),
+    clock: { now: () => Date.now() },
+    sleep: realSleep,
+    monotonicMs: () => performance.now(),
+    signal,
+    terminal: detectTerminal(env, process.stdout, process.stderr),
+    randomId: () => randomBytes(9).toString('hex'),
+  };
+}
+
+function flush(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+export function main(argv: string[]): void {
+  // The SDK warns on every run under Node 20 about its future Node 22 requirement: not the user's business here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // `gm-ops logs ... | head` closes the pipe: that is a normal end, not a crash.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+  });
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    controller.abort();
+  });
+
+  const services = createRealServices(process.env, controller.signal);
+  const context: OpsContext = {
+    env: process.env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    colorDepth: colorDepthOf(services.terminal),
+    services,
+  };
+  runCli(argv, context)
+    .catch((error: unknown) => {
+      const problem = error instanceof OpsError ? error : new OpsError(`unexpected error: ${(error as Error)?.message ?? String(error)}`);
+      process.stderr.write(formatErrorLine(problem, services.terminal.color));
+      return problem.exitCode;
+    })
+    .then(async (code) => {
+      process.exitCode = code;
+      await Promise.all([flush(process.stdout), flush(process.stderr)]);
+      // Idle keep-alive sockets of the SDK must not hold the process open.
+      setTimeout(() => process.exit(code), 50).unref();
+    });
+}

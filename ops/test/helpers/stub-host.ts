@@ -1,0 +1,50 @@
+/** Runs a gm-ops host script for real under sh, with the stub docker and curl first on PATH. */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const STUB_BIN = path.join(__dirname, 'stub-bin');
+
+export interface StubState {
+  down?: boolean;
+  containers?: Record<string, string>;
+  logs?: Record<string, string[]>;
+  inspect?: Record<string, { service: string; status: string; health: string; restarts: number; startedAt: string; image: string }>;
+  pg?: { exit?: number; hang?: boolean };
+  curl?: Record<string, { code: number; time: number; exit?: number; error?: string }>;
+}
+
+export class StubHost {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-ops-host-'));
+  readonly stateFile = path.join(this.dir, 'state.json');
+  readonly callsFile = path.join(this.dir, 'calls.ndjson');
+
+  constructor(public state: StubState = {}) {}
+
+  /** Runs the script with `shell` (dash and bash are what AWS-RunShellScript meets as sh). */
+  run(script: string, shell = 'sh', replacements: Record<string, string> = {}): string {
+    fs.writeFileSync(this.stateFile, JSON.stringify(this.state));
+    let body = script;
+    for (const [from, to] of Object.entries(replacements)) body = body.split(from).join(to);
+    return execFileSync(shell, ['-c', body], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, PATH: `${STUB_BIN}:${process.env.PATH}`, FAKE_DOCKER_STATE: this.stateFile, FAKE_DOCKER_CALLS: this.callsFile },
+    });
+  }
+
+  dockerCalls(): string[][] {
+    if (!fs.existsSync(this.callsFile)) return [];
+    return fs.readFileSync(this.callsFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  }
+
+  cleanup(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** RFC3339Nano (9 digits) at `ms` plus `extraNs`. */
+export function ts(ms: number, extraNs = 0): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}.${String((ms % 1000) * 1_000_000 + extraNs).padStart(9, '0')}Z`;
+}
