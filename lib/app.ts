@@ -1,12 +1,14 @@
 import { App, Stage } from 'aws-cdk-lib';
-import { Tier, computeStackName, dataStackName } from '../ops/src/contract';
+import { Tier, computeStackName, dataStackName, pipelineStackName } from '../ops/src/contract';
 import { applySecurityChecks } from './checks/security-checks';
 import { DeploymentConfig, loadDeployments } from './config/load-config';
+import { loadPipelines } from './config/pipeline-schema';
 import { GeuseDataStack } from './data/data-stack';
 import { GeuseComputeStack, GeuseComputeStackProps } from './tiers/compute-stack';
 import { GeuseAutomationStack } from './tiers/automation-stack';
 import { GeuseDevStack } from './tiers/dev-stack';
 import { GeuseGpuStack } from './tiers/gpu-stack';
+import { GeusePipelineStack } from './pipeline/pipeline-stack';
 
 type ComputeStackClass = new (scope: Stage, id: string, props: GeuseComputeStackProps) => GeuseComputeStack;
 
@@ -25,6 +27,8 @@ export interface DeploymentStacks {
 export function addDeploymentStacks(scope: Stage, config: DeploymentConfig): DeploymentStacks {
   const env = config.env ? { account: config.env.account, region: config.env.region } : undefined;
   const data = new GeuseDataStack(scope, dataStackName(config.name), {
+    // Explicit: inside a pipeline Stage the default name would be prefixed with the stage's name.
+    stackName: dataStackName(config.name),
     deployment: config.name,
     env,
     vpcId: config.vpcId,
@@ -33,6 +37,7 @@ export function addDeploymentStacks(scope: Stage, config: DeploymentConfig): Dep
   });
   const ComputeStack = COMPUTE_STACKS[config.tier];
   const compute = new ComputeStack(scope, computeStackName(config.tier, config.name), {
+    stackName: computeStackName(config.tier, config.name),
     config,
     data,
     env,
@@ -41,9 +46,18 @@ export function addDeploymentStacks(scope: Stage, config: DeploymentConfig): Dep
   return { data, compute };
 }
 
-/** Builds the whole CDK app from its validated context; throws ConfigError before any construct exists. */
+/**
+ * Builds the whole CDK app from its validated context; throws ConfigError before any construct exists.
+ * Declared promotion pipelines (`geusemaker:pipelines`) become `GeusePipeline-<name>` stacks next to the deployments.
+ */
 export function buildApp(app: App): DeploymentStacks[] {
-  const deployments = loadDeployments((key) => app.node.tryGetContext(key));
+  const readContext = (key: string) => app.node.tryGetContext(key);
+  const deployments = loadDeployments(readContext);
+  const pipelines = loadPipelines(readContext, deployments);
   applySecurityChecks(app);
-  return deployments.map((config) => addDeploymentStacks(app, config));
+  const stacks = deployments.map((config) => addDeploymentStacks(app, config));
+  for (const pipeline of pipelines) {
+    new GeusePipelineStack(app, pipelineStackName(pipeline.name), { config: pipeline });
+  }
+  return stacks;
 }

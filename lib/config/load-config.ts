@@ -8,6 +8,8 @@ export const DEPLOYMENTS_CONTEXT_KEY = 'geusemaker:deployments';
 export const NAME_CONTEXT_KEY = 'name';
 /** `-c tier=<tier>` sets the tier of the selected deployment. */
 export const TIER_CONTEXT_KEY = 'tier';
+/** `-c retainedFileSystemId=<fs-id>` rebuilds the selected deployment's data stack around a retained file system (gm-ops restore). */
+export const RETAINED_FILE_SYSTEM_CONTEXT_KEY = 'retainedFileSystemId';
 
 /** Signal timeouts when the config gives none: the GPU AMI and model pulls take longer. */
 const DEFAULT_BOOTSTRAP_TIMEOUT_MINUTES: Record<Tier, number> = { dev: 30, automation: 30, gpu: 45 };
@@ -50,6 +52,14 @@ export function loadDeployments(readContext: ContextReader): DeploymentConfig[] 
       throw problem('tier', tierOverride, `-c tier applies to one deployment; add -c name=<name> (declared: ${names.join(', ') || 'none'})`);
     }
     selected[names[0]] = { ...asObject(selected[names[0]]), tier: tierOverride };
+  }
+  const retainedOverride = readContext(RETAINED_FILE_SYSTEM_CONTEXT_KEY);
+  if (retainedOverride !== undefined) {
+    const names = Object.keys(selected);
+    if (names.length !== 1) {
+      throw problem(RETAINED_FILE_SYSTEM_CONTEXT_KEY, retainedOverride, `-c ${RETAINED_FILE_SYSTEM_CONTEXT_KEY} applies to one deployment; add -c name=<name> (declared: ${names.join(', ') || 'none'})`);
+    }
+    selected[names[0]] = { ...asObject(selected[names[0]]), retainedData: { fileSystemId: retainedOverride } };
   }
   if (nameOverride !== undefined && tierOverride === undefined && !('tier' in asObject(selected[String(nameOverride)]))) {
     selected[String(nameOverride)] = { ...asObject(selected[String(nameOverride)]), tier: 'dev' };

@@ -10,6 +10,9 @@ export const PIPELINES_CONTEXT_KEY = 'geusemaker:pipelines';
 /** Environments of a pipeline that declares none, in promotion order. */
 export const DEFAULT_ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 
+/** The tier of an environment whose deployment settings name none. */
+export const DEFAULT_TIER: Tier = 'dev';
+
 /** The environment whose deployment keeps the pipeline's own name and that waits for a manual approval by default. */
 export const PRODUCTION_ENVIRONMENT = 'prod';
 
@@ -26,6 +29,23 @@ const CODECOMMIT_REPOSITORY = /^[A-Za-z0-9_.-]{1,100}$/;
 /** A git branch name (git check-ref-format, simplified): no spaces, `..`, `~^:?*[\`, leading/trailing `/` or `.lock`. */
 const BRANCH = /^(?!\/)(?!.*\/$)(?!.*\.lock$)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)[^\s~^:?*[\\\x00-\x1f\x7f]{1,255}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+const AVAILABILITY_ZONE = /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/;
+
+/** How many availability zones a deployment's VPC spans (the data stack's maxAzs). */
+export const VPC_AVAILABILITY_ZONES = 2;
+
+/**
+ * The VPC of an environment-specific data stack spans availability zones that `cdk synth` would look up (with
+ * credentials) under this context key. Pipeline environments take them from the config or a committed cdk.context.json.
+ */
+export function availabilityZonesContextKey(account: string, region: string): string {
+  return `availability-zones:account=${account}:region=${region}`;
+}
+
+const availabilityZones = z.array(
+  z.string().regex(AVAILABILITY_ZONE, { message: 'expected availability zone names such as eu-west-1a' }),
+  { message: 'expected a list of availability zone names such as ["eu-west-1a", "eu-west-1b"]' },
+).min(VPC_AVAILABILITY_ZONES, { message: `expected at least ${VPC_AVAILABILITY_ZONES} availability zone names such as ["eu-west-1a", "eu-west-1b"]` });
 
 const branch = z.string({ message: 'expected a git branch name such as main' })
   .regex(BRANCH, { message: 'expected a git branch name such as main' });
@@ -69,6 +89,8 @@ export const environmentSchema = z.strictObject({
   /** Where the environment's stacks go; defaults to the pipeline's account and region. */
   account: z.string().regex(ACCOUNT, { message: 'expected a 12-digit AWS account id' }).optional(),
   region: z.string().regex(REGION, { message: 'expected an AWS region such as eu-west-1' }).optional(),
+  /** Availability zones of the environment's region for its VPC (the first two are used); default: the pipeline's when in its region. */
+  availabilityZones: availabilityZones.optional(),
   /** The deployment name of this environment (stack names Geuse<Tier>-<deploymentName>); default `<pipeline>-<env>`, `<pipeline>` for prod. */
   deploymentName: z.string().regex(DEPLOYMENT_NAME_PATTERN, { message: `expected ${DEPLOYMENT_NAME_RULE}` }).optional(),
   /** A manual approval before the environment's deploy actions; default: only for prod. */
@@ -83,13 +105,18 @@ export const pipelineSchema = z.strictObject({
   account: z.string({ message: 'expected a 12-digit AWS account id' }).regex(ACCOUNT, { message: 'expected a 12-digit AWS account id' }),
   region: z.string({ message: 'expected an AWS region such as eu-west-1' }).regex(REGION, { message: 'expected an AWS region such as eu-west-1' }),
   source: sourceSchema,
+  /**
+   * Availability zones of the pipeline's region, for the VPCs of the environments there (the first two are used).
+   * Synthesis would otherwise look them up with AWS credentials; alternatively commit that lookup in cdk.context.json.
+   */
+  availabilityZones: availabilityZones.optional(),
   /** Deployment settings shared by every environment (each environment's `deployment` overrides them key by key). */
   deployment: deploymentSettings.default({}),
   /** Environments in promotion order (the order of the keys). */
   environments: z.record(
     z.string().regex(ENVIRONMENT_NAME, { message: `expected an environment name of ${ENVIRONMENT_NAME_RULE}` }),
     environmentSchema,
-  ).default(Object.fromEntries(DEFAULT_ENVIRONMENTS.map((name) => [name, {}])) as Record<string, z.input<typeof environmentSchema>>),
+  ).default(() => Object.fromEntries(DEFAULT_ENVIRONMENTS.map((name) => [name, environmentSchema.parse({})]))),
   notifications: z.strictObject({
     /** Subscribed to pipeline failures and pending approvals (the address must confirm the subscription). */
     email: z.email({ message: 'expected an email address such as ops@example.com' }).optional(),
@@ -107,6 +134,8 @@ export interface PipelineEnvironmentConfig {
   readonly region: string;
   readonly approval: boolean;
   readonly healthGate: HealthGateConfig;
+  /** Set as the stage's availability-zones context; undefined when cdk.context.json already holds them. */
+  readonly availabilityZones?: readonly string[];
   readonly deployment: DeploymentConfig & { readonly env: { readonly account: string; readonly region: string } };
 }
 
@@ -128,12 +157,12 @@ export interface PipelineConfig {
  */
 export function loadPipelines(readContext: ContextReader, deployments: readonly DeploymentConfig[] = []): PipelineConfig[] {
   const declared = parseDeclared(readContext(PIPELINES_CONTEXT_KEY));
-  const pipelines = Object.entries(declared).map(([name, raw]) => validatePipeline(name, raw));
+  const pipelines = Object.entries(declared).map(([name, raw]) => validatePipeline(name, raw, readContext));
   checkCollisions(pipelines, deployments);
   return pipelines;
 }
 
-function validatePipeline(name: string, raw: unknown): PipelineConfig {
+function validatePipeline(name: string, raw: unknown, readContext: ContextReader): PipelineConfig {
   const field = `${PIPELINES_CONTEXT_KEY}.${name}`;
   if (!DEPLOYMENT_NAME_PATTERN.test(name)) {
     throw problem(field, name, `pipeline names must be ${DEPLOYMENT_NAME_RULE}`);
@@ -159,6 +188,17 @@ function validatePipeline(name: string, raw: unknown): PipelineConfig {
     const account = env.account ?? parsed.account;
     const region = env.region ?? parsed.region;
     rejectPinnedSettings(`${envField}.deployment`, env.deployment);
+    const zones = env.availabilityZones ?? (region === parsed.region ? parsed.availabilityZones : undefined);
+    const zonesField = env.availabilityZones !== undefined ? `${envField}.availabilityZones` : `${field}.availabilityZones`;
+    const foreign = zones?.find((zone) => !zone.startsWith(region) || !/^[a-z]$/.test(zone.slice(region.length)));
+    if (foreign !== undefined) {
+      throw problem(zonesField, zones, `${foreign} is not an availability zone of ${region}, the region of environment ${envName}`);
+    }
+    if (zones === undefined && readContext(availabilityZonesContextKey(account, region)) === undefined) {
+      throw problem(`${envField}.availabilityZones`, undefined,
+        `the deployment's VPC spans ${VPC_AVAILABILITY_ZONES} availability zones of ${account}/${region}, which synthesis would look up with AWS credentials; `
+        + `list them (e.g. ["${region}a", "${region}b"]; the pipeline's availabilityZones serve its own region) or commit that lookup in cdk.context.json`);
+    }
 
     const deploymentName = env.deploymentName ?? (envName === PRODUCTION_ENVIRONMENT ? name : `${name}-${envName}`);
     if (!DEPLOYMENT_NAME_PATTERN.test(deploymentName)) {
@@ -173,6 +213,7 @@ function validatePipeline(name: string, raw: unknown): PipelineConfig {
       throw problem(`${envField}.healthGate.roleArn`, env.healthGate.roleArn, `expected a role in the environment's account ${account}`);
     }
     const deployment = validateDeployment(`${envField}.deployment`, deploymentName, {
+      tier: DEFAULT_TIER,
       ...parsed.deployment,
       ...env.deployment,
       env: { account, region },
@@ -183,6 +224,7 @@ function validatePipeline(name: string, raw: unknown): PipelineConfig {
       region,
       approval: env.approval ?? envName === PRODUCTION_ENVIRONMENT,
       healthGate: env.healthGate,
+      availabilityZones: zones,
       deployment: { ...deployment, env: { account, region } },
     };
   });

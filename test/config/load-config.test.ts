@@ -54,6 +54,16 @@ describe('command-line overrides', () => {
       .toBe('Invalid configuration: tier = "gpu": -c tier applies to one deployment; add -c name=<name> (declared: a, b)');
   });
 
+  test('-c retainedFileSystemId rebuilds the selected deployment around a retained file system', () => {
+    const [config] = loadDeployments(declared({ team: { tier: 'automation', market: 'on-demand' } }, { name: 'team', retainedFileSystemId: 'fs-0123456789abcdef0' }));
+    expect(config).toMatchObject({ name: 'team', tier: 'automation', market: 'on-demand', retainedData: { fileSystemId: 'fs-0123456789abcdef0' } });
+  });
+
+  test('-c retainedFileSystemId of the wrong shape is one clear line', () => {
+    expect(errorOf(context({ name: 'team', retainedFileSystemId: 'fs-xyz' })))
+      .toBe('Invalid configuration: geusemaker:deployments.team.retainedData.fileSystemId = "fs-xyz": expected an EFS file system id such as fs-0123456789abcdef0');
+  });
+
   test('deployments given as a JSON string with -c are parsed', () => {
     const configs = loadDeployments(context({ [DEPLOYMENTS_CONTEXT_KEY]: '{"x":{"tier":"dev"}}' }));
     expect(configs[0].name).toBe('x');
