@@ -1,10 +1,10 @@
-/** Jest for the CDK app. Type checking is done once by `tsc` in `npm test`, so ts-jest only transpiles. */
+/** Jest for the CDK app. Type checking is done once by `tsc` in `npm test`, so ts-jest only transpiles (isolatedModules in tsconfig.json). */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
   testTimeout: 60000,
 };
