@@ -128,7 +128,22 @@ describe('data stack with an existing VPC', () => {
 describe('data stack rebuilt around retained data', () => {
   const FS_ID = 'fs-0123456789abcdef0';
   let template: Template;
-  beforeAll(() => { template = synthDeployment('my-stack', { tier: 'dev', retainedData: { fileSystemId: FS_ID } }).data; });
+  let compute: Template;
+  beforeAll(() => ({ data: template, compute } = synthDeployment('my-stack', { tier: 'dev', retainedData: { fileSystemId: FS_ID } })));
+
+  test('the host role may mount that file system only: its id comes from the data stack output that holds the retained id', () => {
+    const statements = Object.values(compute.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const efs = statements.filter((s: { Action: string[] }) => [].concat(s.Action as never).some((a: string) => a.startsWith('elasticfilesystem:')));
+    expect(efs).toHaveLength(1);
+    expect(JSON.stringify(efs[0].Resource)).toContain(':file-system/",{"Fn::GetStackOutput":{"StackName":"GeuseData-my-stack","OutputName":"FileSystemId"}}');
+    template.hasOutput(OUTPUT_KEYS.fileSystemId, { Value: FS_ID });
+  });
+
+  test('the secrets the host reads are the retained ones, by their fixed names', () => {
+    const statements = Object.values(compute.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const secrets = statements.find((s: { Action: string[] }) => [].concat(s.Action as never).includes('secretsmanager:GetSecretValue' as never));
+    expect(JSON.stringify(secrets.Resource)).toContain('secret:geusemaker/my-stack/n8n-encryption-key-??????');
+  });
 
   test('creates no file system and no secret', () => {
     template.resourceCountIs('AWS::EFS::FileSystem', 0);
