@@ -5,6 +5,7 @@ import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { SECRET_PURPOSES } from '../../ops/src/contract';
+import { nagEnv } from '../checks/nag-env';
 import { MARKETS } from '../config/schema';
 import { DeploymentSecrets } from '../data/deployment-secrets';
 import { addBootstrapCommands } from './bootstrap-user-data';
@@ -208,11 +209,12 @@ export class GeuseHost extends Construct {
       // The group's generated name starts with the stack name; naming the group itself would be circular.
       resources: [stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: `*:autoScalingGroupName/${stack.stackName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     }));
+    const env = nagEnv(stack);
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'autoscaling:DescribeAutoScalingInstances supports no resource-level permissions; it only reads which group the host belongs to.',
     }, {
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/${stack.stackName}-*]`,
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:${env.partition}:autoscaling:${env.region}:${env.account}:autoScalingGroup:*:autoScalingGroupName/${stack.stackName}-*]`,
       reason: 'Scoped to the auto scaling groups of this stack by name prefix; the group\'s own ARN cannot be referenced from its launch template\'s role without a cycle.',
     });
     return { GM_LIFECYCLE_HOOK: hookName };

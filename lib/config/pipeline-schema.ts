@@ -169,7 +169,7 @@ function validatePipeline(name: string, raw: unknown, readContext: ContextReader
   }
   const input = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw : undefined;
   if (input === undefined) {
-    throw problem(field, raw, 'expected an object with account, region, source and optionally environments, deployment, notifications');
+    throw problem(field, raw, 'expected an object with account, region, source and optionally availabilityZones, deployment, environments, notifications');
   }
   const result = pipelineSchema.safeParse(input);
   if (!result.success) {

@@ -1,4 +1,5 @@
-import { CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { nagEnv } from '../checks/nag-env';
+import { CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
@@ -134,11 +135,3 @@ function logicalIdOf(construct: IConstruct): string {
 }
 
 /** Partition, region and account as cdk-nag prints them in finding ids (literals for an env-specific stack). */
-function nagEnv(stack: Stack): { partition: string; region: string; account: string } {
-  const literal = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
-  return {
-    partition: literal(stack.partition, 'AWS::Partition'),
-    region: literal(stack.region, 'AWS::Region'),
-    account: literal(stack.account, 'AWS::AccountId'),
-  };
-}
