@@ -33,6 +33,9 @@ export interface GeusePipelineStackProps extends StackProps {
  * Stage with the deployment's data and compute stacks, followed by a health gate (`gm-ops health`) that fails the
  * stage when a service is unhealthy. Failures and pending approvals go to an encrypted SNS topic.
  */
+/** cdk-assets used by the pipeline's asset publishing steps. */
+export const CDK_ASSETS_CLI_VERSION = '4.7.3';
+
 export class GeusePipelineStack extends Stack {
   public readonly config: PipelineConfig;
   public readonly pipeline: pipelines.CodePipeline;
@@ -64,6 +67,8 @@ export class GeusePipelineStack extends Stack {
       enableKeyRotation: config.crossAccount ? true : undefined,
       selfMutation: true,
       cliVersion: cdkCliVersion(),
+      // Pinned like the CDK CLI: a new cdk-assets release never changes how a running pipeline publishes.
+      cdkAssetsCliVersion: CDK_ASSETS_CLI_VERSION,
       codeBuildDefaults,
       synthCodeBuildDefaults: {
         // jest over the whole repository (CDK synths, bash under stubs) wants more than the small instance.
