@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, TIERS, Tier } from '../../ops/src/contract';
+import { ConfigError, configProblem, valueAt } from './config-error';
 import { deploymentSchema, ParsedDeployment } from './schema';
+
+export { ConfigError } from './config-error';
 
 /** Context key holding the declared deployments (cdk.json or `-c`). */
 export const DEPLOYMENTS_CONTEXT_KEY = 'geusemaker:deployments';
@@ -20,13 +23,6 @@ export interface DeploymentConfig extends Omit<ParsedDeployment, 'bootstrapTimeo
   readonly bootstrapTimeoutMinutes: number;
 }
 
-/** A configuration problem; its message is one line per problem, naming field, value and what is allowed. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 /** Reads context values; `app.node.tryGetContext` fits. */
 export type ContextReader = (key: string) => unknown;
@@ -40,7 +36,7 @@ export function loadDeployments(readContext: ContextReader): DeploymentConfig[] 
   if (nameOverride !== undefined) {
     const name = String(nameOverride);
     if (!DEPLOYMENT_NAME_PATTERN.test(name)) {
-      throw problem('name', name, `expected ${DEPLOYMENT_NAME_RULE}`);
+      throw configProblem('name', name, `expected ${DEPLOYMENT_NAME_RULE}`);
     }
     selected = { [name]: { ...asObject(declared[name]) } };
   } else {
@@ -49,7 +45,7 @@ export function loadDeployments(readContext: ContextReader): DeploymentConfig[] 
   if (tierOverride !== undefined) {
     const names = Object.keys(selected);
     if (names.length !== 1) {
-      throw problem('tier', tierOverride, `-c tier applies to one deployment; add -c name=<name> (declared: ${names.join(', ') || 'none'})`);
+      throw configProblem('tier', tierOverride, `-c tier applies to one deployment; add -c name=<name> (declared: ${names.join(', ') || 'none'})`);
     }
     selected[names[0]] = { ...asObject(selected[names[0]]), tier: tierOverride };
   }
@@ -57,7 +53,7 @@ export function loadDeployments(readContext: ContextReader): DeploymentConfig[] 
   if (retainedOverride !== undefined) {
     const names = Object.keys(selected);
     if (names.length !== 1) {
-      throw problem(RETAINED_FILE_SYSTEM_CONTEXT_KEY, retainedOverride, `-c ${RETAINED_FILE_SYSTEM_CONTEXT_KEY} applies to one deployment; add -c name=<name> (declared: ${names.join(', ') || 'none'})`);
+      throw configProblem(RETAINED_FILE_SYSTEM_CONTEXT_KEY, retainedOverride, `-c ${RETAINED_FILE_SYSTEM_CONTEXT_KEY} applies to one deployment; add -c name=<name> (declared: ${names.join(', ') || 'none'})`);
     }
     selected[names[0]] = { ...asObject(selected[names[0]]), retainedData: { fileSystemId: retainedOverride } };
   }
@@ -75,11 +71,11 @@ export function loadDeployments(readContext: ContextReader): DeploymentConfig[] 
 function validateDeployment(name: string, raw: unknown): DeploymentConfig {
   const field = `${DEPLOYMENTS_CONTEXT_KEY}.${name}`;
   if (!DEPLOYMENT_NAME_PATTERN.test(name)) {
-    throw problem(field, name, `deployment names must be ${DEPLOYMENT_NAME_RULE}`);
+    throw configProblem(field, name, `deployment names must be ${DEPLOYMENT_NAME_RULE}`);
   }
   const input = asObject(raw);
   if (Array.isArray(input.tier)) {
-    throw problem(`${field}.tier`, input.tier, `a deployment has exactly one compute tier at a time (one of ${TIERS.join(', ')})`);
+    throw configProblem(`${field}.tier`, input.tier, `a deployment has exactly one compute tier at a time (one of ${TIERS.join(', ')})`);
   }
   const result = deploymentSchema.safeParse(input);
   if (!result.success) {
@@ -88,12 +84,12 @@ function validateDeployment(name: string, raw: unknown): DeploymentConfig {
   const parsed = result.data;
   for (const other of TIERS) {
     if (other !== parsed.tier && other !== 'dev' && parsed[other] !== undefined) {
-      throw problem(`${field}.${other}`, input[other],
+      throw configProblem(`${field}.${other}`, input[other],
         `options for tier ${other} given, but the tier is ${parsed.tier}; a deployment has one compute tier at a time — remove them or set tier to ${other}`);
     }
   }
   if (parsed.vpcId !== undefined && parsed.env === undefined) {
-    throw problem(`${field}.vpcId`, parsed.vpcId, 'an existing VPC is looked up in its account: set env.account and env.region too');
+    throw configProblem(`${field}.vpcId`, parsed.vpcId, 'an existing VPC is looked up in its account: set env.account and env.region too');
   }
   return {
     ...parsed,
@@ -109,11 +105,11 @@ function parseDeclared(value: unknown): Record<string, unknown> {
       return parseDeclared(JSON.parse(value));
     } catch (e) {
       if (e instanceof ConfigError) throw e;
-      throw problem(DEPLOYMENTS_CONTEXT_KEY, value, 'expected a JSON object of deployments');
+      throw configProblem(DEPLOYMENTS_CONTEXT_KEY, value, 'expected a JSON object of deployments');
     }
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw problem(DEPLOYMENTS_CONTEXT_KEY, value, 'expected an object mapping deployment names to their settings');
+    throw configProblem(DEPLOYMENTS_CONTEXT_KEY, value, 'expected an object mapping deployment names to their settings');
   }
   return { ...(value as Record<string, unknown>) };
 }
@@ -129,7 +125,7 @@ function describeIssue(field: string, input: unknown, issue: z.core.$ZodIssue): 
     const keys = issue.keys;
     return `Invalid configuration: ${where}: unknown setting ${keys.map((k) => `"${k}"`).join(', ')}; allowed: ${allowedKeys(path)}`;
   }
-  return problem(where, valueAt(input, issue.path), issue.message).message;
+  return configProblem(where, valueAt(input, issue.path), issue.message).message;
 }
 
 function allowedKeys(path: string[]): string {
@@ -146,18 +142,4 @@ function unwrap(schema: z.ZodType): z.ZodType {
   let s: z.ZodType = schema;
   while (s instanceof z.ZodOptional || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
   return s;
-}
-
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
-function problem(field: string, value: unknown, allowed: string): ConfigError {
-  const shown = value === undefined ? '(missing)' : JSON.stringify(value);
-  return new ConfigError(`Invalid configuration: ${field} = ${shown}: ${allowed}`);
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, Tier, computeStackName, dataStackName,
 } from '../../ops/src/contract';
+import { configProblem, valueAt } from './config-error';
 import { ConfigError, ContextReader, DEPLOYMENTS_CONTEXT_KEY, DeploymentConfig, loadDeployments } from './load-config';
 
 /** Context key holding the declared promotion pipelines (cdk.json, committed: the pipeline synthesizes itself from the repository). */
@@ -165,11 +166,11 @@ export function loadPipelines(readContext: ContextReader, deployments: readonly 
 function validatePipeline(name: string, raw: unknown, readContext: ContextReader): PipelineConfig {
   const field = `${PIPELINES_CONTEXT_KEY}.${name}`;
   if (!DEPLOYMENT_NAME_PATTERN.test(name)) {
-    throw problem(field, name, `pipeline names must be ${DEPLOYMENT_NAME_RULE}`);
+    throw configProblem(field, name, `pipeline names must be ${DEPLOYMENT_NAME_RULE}`);
   }
   const input = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw : undefined;
   if (input === undefined) {
-    throw problem(field, raw, 'expected an object with account, region, source and optionally availabilityZones, deployment, environments, notifications');
+    throw configProblem(field, raw, 'expected an object with account, region, source and optionally availabilityZones, deployment, environments, notifications');
   }
   const result = pipelineSchema.safeParse(input);
   if (!result.success) {
@@ -178,7 +179,7 @@ function validatePipeline(name: string, raw: unknown, readContext: ContextReader
   const parsed = result.data;
   const environmentNames = Object.keys(parsed.environments);
   if (environmentNames.length === 0) {
-    throw problem(`${field}.environments`, {}, `expected at least one environment (default: ${DEFAULT_ENVIRONMENTS.join(', ')})`);
+    throw configProblem(`${field}.environments`, {}, `expected at least one environment (default: ${DEFAULT_ENVIRONMENTS.join(', ')})`);
   }
   rejectPinnedSettings(`${field}.deployment`, parsed.deployment);
 
@@ -192,25 +193,25 @@ function validatePipeline(name: string, raw: unknown, readContext: ContextReader
     const zonesField = env.availabilityZones !== undefined ? `${envField}.availabilityZones` : `${field}.availabilityZones`;
     const foreign = zones?.find((zone) => !zone.startsWith(region) || !/^[a-z]$/.test(zone.slice(region.length)));
     if (foreign !== undefined) {
-      throw problem(zonesField, zones, `${foreign} is not an availability zone of ${region}, the region of environment ${envName}`);
+      throw configProblem(zonesField, zones, `${foreign} is not an availability zone of ${region}, the region of environment ${envName}`);
     }
     if (zones === undefined && readContext(availabilityZonesContextKey(account, region)) === undefined) {
-      throw problem(`${envField}.availabilityZones`, undefined,
+      throw configProblem(`${envField}.availabilityZones`, undefined,
         `the deployment's VPC spans ${VPC_AVAILABILITY_ZONES} availability zones of ${account}/${region}, which synthesis would look up with AWS credentials; `
         + `list them (e.g. ["${region}a", "${region}b"]; the pipeline's availabilityZones serve its own region) or commit that lookup in cdk.context.json`);
     }
 
     const deploymentName = env.deploymentName ?? (envName === PRODUCTION_ENVIRONMENT ? name : `${name}-${envName}`);
     if (!DEPLOYMENT_NAME_PATTERN.test(deploymentName)) {
-      throw problem(`${envField}.deploymentName`, deploymentName,
+      throw configProblem(`${envField}.deploymentName`, deploymentName,
         `the derived deployment name must be ${DEPLOYMENT_NAME_RULE}; set deploymentName to a shorter one`);
     }
     if (env.healthGate.enabled && account !== parsed.account && env.healthGate.roleArn === undefined) {
-      throw problem(`${envField}.healthGate.roleArn`, undefined,
+      throw configProblem(`${envField}.healthGate.roleArn`, undefined,
         `environment account ${account} differs from the pipeline account ${parsed.account}: the health gate needs a role in ${account} to assume (see the README), or set healthGate.enabled to false`);
     }
     if (env.healthGate.roleArn !== undefined && accountOfRole(env.healthGate.roleArn) !== account) {
-      throw problem(`${envField}.healthGate.roleArn`, env.healthGate.roleArn, `expected a role in the environment's account ${account}`);
+      throw configProblem(`${envField}.healthGate.roleArn`, env.healthGate.roleArn, `expected a role in the environment's account ${account}`);
     }
     const deployment = validateDeployment(`${envField}.deployment`, deploymentName, {
       tier: DEFAULT_TIER,
@@ -246,10 +247,10 @@ function validatePipeline(name: string, raw: unknown, readContext: ContextReader
  */
 function rejectPinnedSettings(field: string, settings: Record<string, unknown>): void {
   if (settings.env !== undefined) {
-    throw problem(`${field}.env`, settings.env, 'a pipeline environment sets its account and region with environments.<env>.account and .region');
+    throw configProblem(`${field}.env`, settings.env, 'a pipeline environment sets its account and region with environments.<env>.account and .region');
   }
   if (settings.vpcId !== undefined) {
-    throw problem(`${field}.vpcId`, settings.vpcId,
+    throw configProblem(`${field}.vpcId`, settings.vpcId,
       'pipeline environments cannot use an existing VPC: its lookup needs AWS credentials at synth time; leave it out to create the deployment\'s own VPC');
   }
 }
@@ -279,7 +280,7 @@ function checkCollisions(pipelines: readonly PipelineConfig[], deployments: read
       const field = `${PIPELINES_CONTEXT_KEY}.${pipeline.name}.environments.${env.name}.deploymentName`;
       const owner = owners.get(key);
       if (owner !== undefined) {
-        throw problem(field, env.deployment.name,
+        throw configProblem(field, env.deployment.name,
           `stacks ${describeStacks(env.deployment.name, env.deployment.tier)} would collide with ${owner} in ${env.account}/${env.region}; give each environment sharing an account and region its own deploymentName`);
       }
       owners.set(key, `${PIPELINES_CONTEXT_KEY}.${pipeline.name}.environments.${env.name}`);
@@ -306,12 +307,12 @@ function parseDeclared(value: unknown): Record<string, unknown> {
     try {
       parsed = JSON.parse(value);
     } catch {
-      throw problem(PIPELINES_CONTEXT_KEY, value, 'expected a JSON object of pipelines');
+      throw configProblem(PIPELINES_CONTEXT_KEY, value, 'expected a JSON object of pipelines');
     }
     return parseDeclared(parsed);
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw problem(PIPELINES_CONTEXT_KEY, value, 'expected an object mapping pipeline names to their settings');
+    throw configProblem(PIPELINES_CONTEXT_KEY, value, 'expected an object mapping pipeline names to their settings');
   }
   return { ...(value as Record<string, unknown>) };
 }
@@ -323,9 +324,9 @@ function describeIssue(field: string, input: unknown, issue: z.core.$ZodIssue): 
     return `Invalid configuration: ${where}: unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: ${allowedKeys(input, path)}`;
   }
   if (issue.code === 'invalid_key') {
-    return problem(where, path[path.length - 1], issue.issues[0]?.message ?? issue.message).message;
+    return configProblem(where, path[path.length - 1], issue.issues[0]?.message ?? issue.message).message;
   }
-  return problem(where, valueAt(input, issue.path), issue.message).message;
+  return configProblem(where, valueAt(input, issue.path), issue.message).message;
 }
 
 /** The settings allowed where an unknown one was found. */
@@ -340,18 +341,4 @@ function allowedKeys(input: unknown, path: string[]): string {
   if (path[0] === 'environments' && path.length === 2) return Object.keys(environmentSchema.shape).join(', ');
   if (path[0] === 'environments' && path[2] === 'healthGate') return Object.keys(healthGateSchema.shape).join(', ');
   return '(none)';
-}
-
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
-
-function problem(field: string, value: unknown, allowed: string): ConfigError {
-  const shown = value === undefined ? '(missing)' : JSON.stringify(value);
-  return new ConfigError(`Invalid configuration: ${field} = ${shown}: ${allowed}`);
 }
