@@ -5,31 +5,19 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { FakeEfs, FakeHost, waitFor } from './helpers/fake-host';
+import { FakeFleet, FakeHost, waitFor } from './helpers/fake-host';
 
-let efs: FakeEfs;
-let hosts: FakeHost[];
-
-beforeEach(() => {
-  efs = new FakeEfs();
-  hosts = [];
-});
-
-afterEach(() => {
-  for (const host of hosts) host.cleanup();
-  efs.remove();
-});
+const fleet = new FakeFleet();
 
 function twoHosts(): [FakeHost, FakeHost] {
-  const a = new FakeHost('a', efs);
-  const b = new FakeHost('b', efs);
-  hosts.push(a, b);
+  const a = fleet.host('a');
+  const b = fleet.host('b');
   return [a, b];
 }
 
 /** The hosts that ran `docker compose up`, from the shared event log. */
 function hostsThatRanUp(): string[] {
-  return efs
+  return fleet.efs
     .eventLines()
     .filter((line) => / docker compose .* up /.test(line))
     .map((line) => line.split(' ')[0]);
@@ -53,7 +41,7 @@ describe('single-writer fence', () => {
     const [loserId, loser] = losers[0];
     // The loser waited (bounded, logged) and failed clearly with exit 3, naming who holds the fence.
     expect(loser.code).toBe(3);
-    expect(loser.stderr).toContain(`fence: waiting for ${efs.lockFile}, held by instance=i-0${winners[0]} `);
+    expect(loser.stderr).toContain(`fence: waiting for ${fleet.efs.lockFile}, held by instance=i-0${winners[0]} `);
     expect(loser.stderr).toContain('(attempt 2/3)');
     expect(loser.stderr).toContain(`still held by another host after 3 attempts, giving up (holder: instance=i-0${winners[0]} `);
     // Only the winner ever ran docker compose up; the loser touched nothing (no up, no stop).
@@ -62,13 +50,13 @@ describe('single-writer fence', () => {
     expect(loserHost.composeSubcommands()).toEqual(['version']);
     expect(loserHost.fenceHolderPid()).toBeUndefined();
     // The winner still holds the fence.
-    expect(efs.lockIsFree()).toBe(false);
+    expect(fleet.efs.lockIsFree()).toBe(false);
   });
 
   test('a second host waits until the first has let go, then starts', async () => {
     const [a, b] = twoHosts();
     expect((await a.run('start.sh')).code).toBe(0);
-    expect(efs.lockIsFree()).toBe(false);
+    expect(fleet.efs.lockIsFree()).toBe(false);
 
     // Host b waits on the fence: many attempts, each a real 20 ms nap, so it is really waiting.
     const waiting = b.start('start.sh', { GM_FENCE_ATTEMPTS: '500', GM_FENCE_INTERVAL: '5', STUB_SLEEP_REAL: '0.02' });
@@ -86,13 +74,13 @@ describe('single-writer fence', () => {
     expect(rb.code).toBe(0);
     expect(rb.stderr).toMatch(/fence: acquired .* \(holder pid \d+, attempt \d+\)/);
     // Order on the shared timeline: a up, a stop, then b up.
-    const events = efs.eventLines();
+    const events = fleet.efs.eventLines();
     const aStop = events.findIndex((e) => /^a docker compose .* stop /.test(e));
     const bUp = events.findIndex((e) => /^b docker compose .* up /.test(e));
     expect(aStop).toBeGreaterThan(-1);
     expect(bUp).toBeGreaterThan(aStop);
     expect(hostsThatRanUp()).toEqual(['a', 'b']);
-    expect(fs.readFileSync(path.join(efs.dir, '.geusemaker.lock.owner'), 'utf8')).toMatch(/^instance=i-0b /);
+    expect(fs.readFileSync(path.join(fleet.efs.dir, '.geusemaker.lock.owner'), 'utf8')).toMatch(/^instance=i-0b /);
   });
 
   test('a host that died without stop.sh (holder killed) no longer blocks the next one', async () => {
@@ -100,12 +88,12 @@ describe('single-writer fence', () => {
     expect((await a.run('start.sh')).code).toBe(0);
     // The host vanishes: its holder dies, as when EFS ends the lease of a dead client.
     process.kill(a.fenceHolderPid()!, 'SIGKILL');
-    await waitFor(() => efs.lockIsFree(), 'the lock to be free');
+    await waitFor(() => fleet.efs.lockIsFree(), 'the lock to be free');
 
     const rb = await b.run('start.sh', { GM_FENCE_ATTEMPTS: '2' });
     expect(rb.code).toBe(0);
     // a's stale owner record is replaced by b's.
-    expect(fs.readFileSync(path.join(efs.dir, '.geusemaker.lock.owner'), 'utf8')).toMatch(/^instance=i-0b /);
+    expect(fs.readFileSync(path.join(fleet.efs.dir, '.geusemaker.lock.owner'), 'utf8')).toMatch(/^instance=i-0b /);
   });
 
   test('stop.sh releases only its own host\'s fence', async () => {
@@ -114,7 +102,7 @@ describe('single-writer fence', () => {
     const rb = await b.run('stop.sh');
     expect(rb.code).toBe(0);
     expect(rb.stderr).toContain('fence: not held by this host, nothing to release');
-    expect(efs.lockIsFree()).toBe(false);
+    expect(fleet.efs.lockIsFree()).toBe(false);
     expect(a.fenceHolderPid()).toBeDefined();
   });
 });

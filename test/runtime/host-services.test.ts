@@ -4,26 +4,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { FakeEfs, FakeHost, HOST_SCRIPTS_DIR } from './helpers/fake-host';
+import { FakeFleet, FakeHost, HOST_SCRIPTS_DIR } from './helpers/fake-host';
 
-let efs: FakeEfs;
-let hosts: FakeHost[];
-
-function newHost(settings: Record<string, string> = {}): FakeHost {
-  const host = new FakeHost('a', efs, settings);
-  hosts.push(host);
-  return host;
-}
-
-beforeEach(() => {
-  efs = new FakeEfs();
-  hosts = [];
-});
-
-afterEach(() => {
-  for (const host of hosts) host.cleanup();
-  efs.remove();
-});
+const fleet = new FakeFleet();
+const newHost = (settings: Record<string, string> = {}): FakeHost => fleet.host('a', settings);
 
 const NOTICE = '{"action": "terminate", "time": "2025-03-01T12:02:00Z"}';
 
@@ -59,8 +43,8 @@ describe('spot-watcher.sh', () => {
     expect(host.sleeps().filter((s) => s === 'sleep 5')).toHaveLength(2);
     // stop.sh really ran: snapshot, compose stop, fence released.
     expect(host.composeSubcommands()).toContain('stop');
-    expect(fs.readdirSync(efs.snapshotDir)).toHaveLength(1);
-    expect(efs.lockIsFree()).toBe(true);
+    expect(fs.readdirSync(fleet.efs.snapshotDir)).toHaveLength(1);
+    expect(fleet.efs.lockIsFree()).toBe(true);
     expect(host.log('stop')).toContain('stop: done');
   });
 
@@ -70,7 +54,7 @@ describe('spot-watcher.sh', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('no interruption notice after 4 polls');
     expect(host.composeSubcommands()).not.toContain('stop');
-    expect(efs.lockIsFree()).toBe(false);
+    expect(fleet.efs.lockIsFree()).toBe(false);
   });
 
   test('renews the IMDSv2 token on 401 and keeps watching', async () => {
@@ -177,8 +161,8 @@ describe('qdrant-snapshot.sh (the timer job)', () => {
     host.curl('qdrant-download', 200, 'abc');
     const result = await host.run('qdrant-snapshot.sh');
     expect(result.code).toBe(0);
-    expect(fs.readdirSync(efs.snapshotDir)).toHaveLength(1);
-    expect(efs.lockIsFree()).toBe(false);
+    expect(fs.readdirSync(fleet.efs.snapshotDir)).toHaveLength(1);
+    expect(fleet.efs.lockIsFree()).toBe(false);
   });
 
   test('does nothing on a host that does not hold the fence', async () => {
@@ -216,8 +200,8 @@ describe('install-services.sh', () => {
     expect(main).toMatch(/^Type=oneshot$/m);
     expect(main).toMatch(/^RemainAfterExit=yes$/m);
     expect(main).toMatch(/^After=docker\.service/m);
-    expect(main).toContain(`RequiresMountsFor=${efs.dir}\n`);
-    expect(main).toContain(`Environment="GM_EFS_MOUNT=${efs.dir}"\n`);
+    expect(main).toContain(`RequiresMountsFor=${fleet.efs.dir}\n`);
+    expect(main).toContain(`Environment="GM_EFS_MOUNT=${fleet.efs.dir}"\n`);
     expect(main).toContain(`Environment="GM_ENV_FILE=${host.envFile}"\n`);
     expect(main).not.toMatch(/@[A-Z_]+@/);
     expect(unit(host, 'geusemaker-spot-watcher.service')).toContain(`spot-watcher.sh\n`);

@@ -4,26 +4,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { FakeEfs, FakeHost, psTable, SECRETS } from './helpers/fake-host';
+import { FakeFleet, FakeHost, psTable, SECRETS } from './helpers/fake-host';
 
-let efs: FakeEfs;
-let hosts: FakeHost[];
-
-function newHost(id = 'a', settings: Record<string, string> = {}): FakeHost {
-  const host = new FakeHost(id, efs, settings);
-  hosts.push(host);
-  return host;
-}
-
-beforeEach(() => {
-  efs = new FakeEfs();
-  hosts = [];
-});
-
-afterEach(() => {
-  for (const host of hosts) host.cleanup();
-  efs.remove();
-});
+const fleet = new FakeFleet();
+const newHost = (id = 'a', settings: Record<string, string> = {}): FakeHost => fleet.host(id, settings);
 
 describe('start.sh', () => {
   test('brings the stack up behind the fence, waits for health, imports credentials, exits 0', async () => {
@@ -44,8 +28,8 @@ describe('start.sh', () => {
     expect(host.log('start')).toContain('all services healthy');
     // The fence is held by a live holder process, and who holds it is recorded on EFS.
     expect(host.fenceHolderPid()).toBeDefined();
-    expect(efs.lockIsFree()).toBe(false);
-    expect(fs.readFileSync(path.join(efs.dir, '.geusemaker.lock.owner'), 'utf8')).toMatch(/^instance=i-0a host=\S+ pid=\d+ since=\S+Z$/m);
+    expect(fleet.efs.lockIsFree()).toBe(false);
+    expect(fs.readFileSync(path.join(fleet.efs.dir, '.geusemaker.lock.owner'), 'utf8')).toMatch(/^instance=i-0a host=\S+ pid=\d+ since=\S+Z$/m);
     // The CPU tier never uses the GPU override.
     expect(host.dockerCalls().join('\n')).not.toContain('compose.gpu.yml');
     // Secrets never appear on a command line.
@@ -59,21 +43,21 @@ describe('start.sh', () => {
     const chowns = host.calls().filter((c) => c.startsWith('chown '));
     expect(chowns).toEqual(
       expect.arrayContaining([
-        `chown 1000:1000 ${efs.dir}/n8n`,
-        `chown 70:70 ${efs.dir}/postgres`,
-        `chown 0:0 ${efs.dir}/ollama`,
-        `chown 0:0 ${efs.dir}/qdrant-snapshots`,
+        `chown 1000:1000 ${fleet.efs.dir}/n8n`,
+        `chown 70:70 ${fleet.efs.dir}/postgres`,
+        `chown 0:0 ${fleet.efs.dir}/ollama`,
+        `chown 0:0 ${fleet.efs.dir}/qdrant-snapshots`,
         `chown 0:0 ${host.qdrantDir}`,
       ]),
     );
-    for (const dir of ['n8n', 'postgres', 'ollama', 'qdrant-snapshots'].map((d) => path.join(efs.dir, d)).concat(host.qdrantDir)) {
+    for (const dir of ['n8n', 'postgres', 'ollama', 'qdrant-snapshots'].map((d) => path.join(fleet.efs.dir, d)).concat(host.qdrantDir)) {
       expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     }
     // Compose gets Qdrant's storage on local disk and everything else on EFS.
     const upEnv = host.readState('up.env');
     expect(upEnv).toContain(`GM_QDRANT_LOCAL_DIR=${host.qdrantDir}\n`);
-    expect(host.qdrantDir.startsWith(efs.dir)).toBe(false);
-    expect(upEnv).toContain(`GM_EFS_MOUNT=${efs.dir}\n`);
+    expect(host.qdrantDir.startsWith(fleet.efs.dir)).toBe(false);
+    expect(upEnv).toContain(`GM_EFS_MOUNT=${fleet.efs.dir}\n`);
   });
 
   test('host.env settings reach compose: GM_N8N_BIND, public URL (secure cookie off over plain http)', async () => {
@@ -108,8 +92,8 @@ describe('start.sh', () => {
     // No credential import on an unhealthy stack; the stack is stopped, then the fence let go.
     expect(host.composeSubcommands()).toEqual(['version', 'up', 'ps', 'ps', 'ps', 'ps', 'stop']);
     expect(host.fenceHolderPid()).toBeUndefined();
-    expect(efs.lockIsFree()).toBe(true);
-    expect(fs.existsSync(path.join(efs.dir, '.geusemaker.lock.owner'))).toBe(false);
+    expect(fleet.efs.lockIsFree()).toBe(true);
+    expect(fs.existsSync(path.join(fleet.efs.dir, '.geusemaker.lock.owner'))).toBe(false);
   });
 
   test('a failing docker compose up is retried, then fails with the unhealthy services named', async () => {
@@ -124,7 +108,7 @@ describe('start.sh', () => {
     expect(host.composeSubcommands().filter((s) => s === 'up')).toHaveLength(2);
     expect(result.stderr).toContain('compose: dependency failed to start: container geusemaker-postgres-1 is unhealthy');
     expect(result.stderr).toContain('docker compose up failed 2 times; not healthy: postgres(running/unhealthy) n8n(created/none)');
-    expect(efs.lockIsFree()).toBe(true);
+    expect(fleet.efs.lockIsFree()).toBe(true);
   });
 
   test('a failed credential import fails the start', async () => {
@@ -134,7 +118,7 @@ describe('start.sh', () => {
     const result = await host.run('start.sh');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('n8n credentials: import failed (exit 1): An error occurred while importing credentials.');
-    expect(efs.lockIsFree()).toBe(true);
+    expect(fleet.efs.lockIsFree()).toBe(true);
   });
 
   test('credentials: fixed ids, rendered from the environment at run time, identical on every start', async () => {
@@ -183,9 +167,9 @@ describe('start.sh', () => {
     host.exitCode('mountpoint', 1);
     const result = await host.run('start.sh');
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`${efs.dir} is not a mount point`);
+    expect(result.stderr).toContain(`${fleet.efs.dir} is not a mount point`);
     expect(host.composeSubcommands()).not.toContain('up');
-    expect(efs.lockIsFree()).toBe(true);
+    expect(fleet.efs.lockIsFree()).toBe(true);
   });
 
   test('rejects a bad setting with one clear line (exit 2)', async () => {
@@ -198,8 +182,8 @@ describe('start.sh', () => {
 
 describe('Qdrant restore on a fresh host', () => {
   function seedSnapshots(names: string[]): void {
-    fs.mkdirSync(efs.snapshotDir, { recursive: true });
-    for (const name of names) fs.writeFileSync(path.join(efs.snapshotDir, name), `snapshot ${name}`);
+    fs.mkdirSync(fleet.efs.snapshotDir, { recursive: true });
+    for (const name of names) fs.writeFileSync(path.join(fleet.efs.snapshotDir, name), `snapshot ${name}`);
   }
 
   test('empty local storage: the newest EFS snapshot is restored before the stack starts', async () => {
@@ -211,7 +195,7 @@ describe('Qdrant restore on a fresh host', () => {
 
     expect(result.code).toBe(0);
     const run = host.dockerCalls().find((c) => / run /.test(c))!;
-    expect(run).toContain(`--volume ${efs.snapshotDir}/qdrant-20250301T120000Z.snapshot:/qdrant/restore/full.snapshot:ro`);
+    expect(run).toContain(`--volume ${fleet.efs.snapshotDir}/qdrant-20250301T120000Z.snapshot:/qdrant/restore/full.snapshot:ro`);
     expect(run).toMatch(/--no-deps --name geusemaker-qdrant-restore .* qdrant \.\/entrypoint\.sh --storage-snapshot \/qdrant\/restore\/full\.snapshot$/);
     const subs = host.composeSubcommands();
     expect(subs.indexOf('run')).toBeLessThan(subs.indexOf('up'));
@@ -253,7 +237,7 @@ describe('Qdrant restore on a fresh host', () => {
     expect(result.stderr).toContain('qdrant-restore: panic: snapshot is corrupted');
     expect(host.composeSubcommands()).not.toContain('up');
     expect(fs.readdirSync(host.qdrantDir)).toEqual([]);
-    expect(efs.lockIsFree()).toBe(true);
+    expect(fleet.efs.lockIsFree()).toBe(true);
   });
 });
 
@@ -283,10 +267,10 @@ describe('stop.sh', () => {
     expect(result.stderr).toContain('stop: done');
     expect(result.code).toBe(0);
     // The snapshot: created through the API, downloaded to EFS, deleted from Qdrant's local directory.
-    const snapshots = fs.readdirSync(efs.snapshotDir);
+    const snapshots = fs.readdirSync(fleet.efs.snapshotDir);
     expect(snapshots).toHaveLength(1);
     expect(snapshots[0]).toMatch(/^qdrant-\d{8}T\d{6}Z\.snapshot$/);
-    expect(fs.readFileSync(path.join(efs.snapshotDir, snapshots[0]), 'utf8')).toBe(SNAPSHOT_BODY);
+    expect(fs.readFileSync(path.join(fleet.efs.snapshotDir, snapshots[0]), 'utf8')).toBe(SNAPSHOT_BODY);
     const requests = host.readState('curl-requests.log');
     expect(requests).toContain('qdrant-create http://127.0.0.1:6333/snapshots?wait=true');
     expect(requests).toContain('qdrant-download http://127.0.0.1:6333/snapshots/full-snapshot-2025-03-01-12-00-00.snapshot');
@@ -301,19 +285,19 @@ describe('stop.sh', () => {
     expect(stop).toBeGreaterThan(lastCreate);
     expect(result.stderr.indexOf('stop: every container of the stack is stopped')).toBeLessThan(result.stderr.indexOf('fence: released'));
     expect(host.fenceHolderPid()).toBeUndefined();
-    expect(efs.lockIsFree()).toBe(true);
-    expect(fs.existsSync(path.join(efs.dir, '.geusemaker.lock.owner'))).toBe(false);
-    expect(result.stderr).toContain(`fence: released ${efs.lockFile} (holder pid ${holder})`);
+    expect(fleet.efs.lockIsFree()).toBe(true);
+    expect(fs.existsSync(path.join(fleet.efs.dir, '.geusemaker.lock.owner'))).toBe(false);
+    expect(result.stderr).toContain(`fence: released ${fleet.efs.lockFile} (holder pid ${holder})`);
   });
 
   test('keeps only the newest GM_QDRANT_SNAPSHOT_KEEP snapshots', async () => {
     const host = await startedHost();
-    fs.mkdirSync(efs.snapshotDir, { recursive: true });
+    fs.mkdirSync(fleet.efs.snapshotDir, { recursive: true });
     const old = ['qdrant-20200101T000000Z.snapshot', 'qdrant-20200102T000000Z.snapshot', 'qdrant-20200103T000000Z.snapshot'];
-    for (const name of old) fs.writeFileSync(path.join(efs.snapshotDir, name), 'old');
+    for (const name of old) fs.writeFileSync(path.join(fleet.efs.snapshotDir, name), 'old');
     const result = await host.run('stop.sh', { GM_QDRANT_SNAPSHOT_KEEP: '2' });
     expect(result.code).toBe(0);
-    const left = fs.readdirSync(efs.snapshotDir).sort();
+    const left = fs.readdirSync(fleet.efs.snapshotDir).sort();
     expect(left).toHaveLength(2);
     expect(left[0]).toBe('qdrant-20200103T000000Z.snapshot');
     expect(left[1]).toMatch(/^qdrant-2\d{3}[01]\d{3}T\d{6}Z\.snapshot$/);
@@ -327,8 +311,8 @@ describe('stop.sh', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('qdrant snapshot: POST /snapshots failed');
     expect(host.composeSubcommands()).toContain('stop');
-    expect(efs.lockIsFree()).toBe(true);
-    expect(fs.existsSync(efs.snapshotDir) ? fs.readdirSync(efs.snapshotDir).filter((f) => !f.startsWith('.')) : []).toEqual([]);
+    expect(fleet.efs.lockIsFree()).toBe(true);
+    expect(fs.existsSync(fleet.efs.snapshotDir) ? fs.readdirSync(fleet.efs.snapshotDir).filter((f) => !f.startsWith('.')) : []).toEqual([]);
   });
 
   test('a truncated download is discarded', async () => {
@@ -337,7 +321,7 @@ describe('stop.sh', () => {
     const result = await host.run('stop.sh');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`downloaded 5 bytes, Qdrant announced ${SNAPSHOT_BODY.length}`);
-    expect(fs.readdirSync(efs.snapshotDir)).toEqual([]);
+    expect(fs.readdirSync(fleet.efs.snapshotDir)).toEqual([]);
   });
 
   test('keeps the fence when containers are still running after the stop', async () => {
@@ -347,7 +331,7 @@ describe('stop.sh', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('stop: containers still running: 3f2a1b');
     expect(result.stderr).toContain('keeping the fence because the stack did not stop');
-    expect(efs.lockIsFree()).toBe(false);
+    expect(fleet.efs.lockIsFree()).toBe(false);
   });
 
   test('on a host that never started: nothing to snapshot, nothing to release, exit 0', async () => {

@@ -286,3 +286,34 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A fresh fake EFS for each test and the fake hosts made on it, all removed after the test. Call at the top of a test file. */
+export class FakeFleet {
+  private current?: { efs: FakeEfs; hosts: FakeHost[] };
+
+  constructor() {
+    beforeEach(() => {
+      this.current = { efs: new FakeEfs(), hosts: [] };
+    });
+    afterEach(() => {
+      for (const host of this.state.hosts) host.cleanup();
+      this.state.efs.remove();
+      this.current = undefined;
+    });
+  }
+
+  get efs(): FakeEfs {
+    return this.state.efs;
+  }
+
+  host(id = 'a', settings: Record<string, string> = {}): FakeHost {
+    const host = new FakeHost(id, this.state.efs, settings);
+    this.state.hosts.push(host);
+    return host;
+  }
+
+  private get state(): { efs: FakeEfs; hosts: FakeHost[] } {
+    if (!this.current) throw new Error('FakeFleet: used outside a test');
+    return this.current;
+  }
+}
