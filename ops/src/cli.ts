@@ -4,9 +4,11 @@
 import { Builtins, Cli, UsageError } from 'clipanion';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CostCommand } from './commands/cost';
 import { HealthCommand } from './commands/health';
 import { ListCommand } from './commands/list';
 import { LogsCommand } from './commands/logs';
+import { RestoreCommand } from './commands/restore';
 import { StatusCommand } from './commands/status';
 import type { OpsContext } from './context';
 import { ExitCode, UsageProblem, formatErrorLine, oneLine } from './errors';
@@ -27,10 +29,12 @@ export function createCli(color: boolean): Cli<OpsContext> {
   cli.register(StatusCommand);
   cli.register(LogsCommand);
   cli.register(HealthCommand);
+  cli.register(CostCommand);
+  cli.register(RestoreCommand);
   return cli;
 }
 
-const COMMAND_NAMES = ['list', 'status', 'logs', 'health'];
+const COMMAND_NAMES = ['list', 'status', 'logs', 'health', 'cost', 'restore'];
 
 /** A parse error (unknown command or option, missing argument, invalid value) as one line. */
 export function describeParseError(error: unknown, argv: readonly string[]): UsageProblem {

@@ -24,6 +24,29 @@ export interface TerminalInfo {
   readonly redraw: boolean;
 }
 
+export interface ProcessResult {
+  /** null when the process was ended by a signal. */
+  readonly exitCode: number | null;
+  readonly signal?: string;
+}
+
+/** Runs another program (restore runs `npx cdk deploy`): tests inject a fake, nothing is spawned. */
+export interface ProcessRunner {
+  /** Runs to completion with its output streamed to `output`; resolves on failure too (see the result). */
+  run(
+    command: string,
+    args: readonly string[],
+    options: { readonly cwd: string; readonly output: NodeJS.WritableStream; readonly signal?: AbortSignal },
+  ): Promise<ProcessResult>;
+}
+
+/** A question to the person at the terminal (restore's confirmation). */
+export interface Prompt {
+  /** True only when someone can answer: stdin and stderr are terminals. */
+  readonly available: boolean;
+  confirm(question: string): Promise<boolean>;
+}
+
 export interface OpsServices {
   readonly aws: AwsClientFactory;
   readonly clock: Clock;
@@ -35,6 +58,10 @@ export interface OpsServices {
   readonly terminal: TerminalInfo;
   /** A random token (markers in host scripts that log lines cannot forge). */
   readonly randomId: () => string;
+  /** The working directory (restore looks for the GeuseMaker project from here). */
+  readonly cwd: () => string;
+  readonly processRunner: ProcessRunner;
+  readonly prompt: Prompt;
 }
 
 export interface OpsContext extends BaseContext {

@@ -9,6 +9,8 @@ import { runCli } from './cli';
 import type { OpsContext, OpsServices, Sleep } from './context';
 import { ExitCode, OpsError, formatErrorLine } from './errors';
 import { colorDepthOf, detectTerminal } from './output/terminal';
+import { spawnProcessRunner } from './restore/process-runner';
+import { terminalPrompt } from './restore/prompt';
 
 export const realSleep: Sleep = (ms, signal) =>
   new Promise((resolve) => {
@@ -34,6 +36,9 @@ export function createRealServices(env: NodeJS.ProcessEnv, signal: AbortSignal):
     signal,
     terminal: detectTerminal(env, process.stdout, process.stderr),
     randomId: () => randomBytes(9).toString('hex'),
+    cwd: () => process.cwd(),
+    processRunner: spawnProcessRunner(env),
+    prompt: terminalPrompt(process.stdin, process.stderr),
   };
 }
 

@@ -6,6 +6,9 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { PricingClient } from '@aws-sdk/client-pricing';
+import type { EFSClient } from '@aws-sdk/client-efs';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 export interface AwsClientOptions {
   /** `--region`; otherwise the SDK chain (AWS_REGION, the profile's region). */
@@ -19,11 +22,18 @@ export interface AwsClients {
   readonly ec2: EC2Client;
   readonly autoScaling: AutoScalingClient;
   readonly ssm: SSMClient;
+  /** The Price List API: always us-east-1, whatever the region of the other clients. */
+  readonly pricing: PricingClient;
+  readonly efs: EFSClient;
+  readonly secretsManager: SecretsManagerClient;
   /** The region the clients talk to, or undefined when none is configured. */
   region(): Promise<string | undefined>;
 }
 
 export type AwsClientFactory = (options: AwsClientOptions) => AwsClients;
+
+/** The Price List API's endpoint region. */
+const PRICING_REGION = 'us-east-1';
 
 interface ClientConfig {
   region?: string;
@@ -57,6 +67,9 @@ export function createAwsClients(options: AwsClientOptions, env: NodeJS.ProcessE
   let ec2: EC2Client | undefined;
   let autoScaling: AutoScalingClient | undefined;
   let ssm: SSMClient | undefined;
+  let pricing: PricingClient | undefined;
+  let efs: EFSClient | undefined;
+  let secretsManager: SecretsManagerClient | undefined;
   const clients: AwsClients = {
     get cloudFormation() {
       if (!cloudFormation) {
@@ -85,6 +98,33 @@ export function createAwsClients(options: AwsClientOptions, env: NodeJS.ProcessE
         ssm = new sdk.SSMClient(config);
       }
       return ssm;
+    },
+    get pricing() {
+      if (!pricing) {
+        const sdk = require('@aws-sdk/client-pricing') as typeof import('@aws-sdk/client-pricing');
+        // An unreachable endpoint must fail fast: the estimate then falls back to the offline table.
+        pricing = new sdk.PricingClient({
+          ...config,
+          region: PRICING_REGION,
+          maxAttempts: 2,
+          requestHandler: { connectionTimeout: 5000, requestTimeout: 20000 },
+        });
+      }
+      return pricing;
+    },
+    get efs() {
+      if (!efs) {
+        const sdk = require('@aws-sdk/client-efs') as typeof import('@aws-sdk/client-efs');
+        efs = new sdk.EFSClient(config);
+      }
+      return efs;
+    },
+    get secretsManager() {
+      if (!secretsManager) {
+        const sdk = require('@aws-sdk/client-secrets-manager') as typeof import('@aws-sdk/client-secrets-manager');
+        secretsManager = new sdk.SecretsManagerClient(config);
+      }
+      return secretsManager;
     },
     region: () => resolveRegion(clients.cloudFormation),
   };

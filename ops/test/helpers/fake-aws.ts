@@ -23,6 +23,9 @@ import {
   SSMClient,
   SendCommandCommand,
 } from '@aws-sdk/client-ssm';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { PricingClient } from '@aws-sdk/client-pricing';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClients } from '../../src/aws/clients';
 import { OUTPUT_KEYS, TAG_KEYS, computeStackName, dataStackName, type Tier } from '../../src/contract';
@@ -91,6 +94,10 @@ export class FakeAws {
       ec2: new EC2Client(config),
       autoScaling: new AutoScalingClient(config),
       ssm: new SSMClient(config),
+      // Mocked by the tests that use them (cost, restore): aws-sdk-client-mock on the client class.
+      pricing: new PricingClient({ ...config, region: 'us-east-1' }),
+      efs: new EFSClient(config),
+      secretsManager: new SecretsManagerClient(config),
       region: async () => region,
     };
     return clients;

@@ -2,11 +2,12 @@
  * Runs the CLI in-process with a fake context: captured stdout/stderr, a fake clock that the fake
  * sleep advances (no real waiting), an abort controller, and the AWS clients of the test.
  */
+import * as os from 'node:os';
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { AwsClients } from '../../src/aws/clients';
 import { runCli } from '../../src/cli';
-import type { OpsContext, OpsServices, TerminalInfo } from '../../src/context';
+import type { OpsContext, OpsServices, ProcessRunner, Prompt, TerminalInfo } from '../../src/context';
 
 export class FakeClock {
   constructor(public current = Date.parse('2025-01-15T12:00:00Z')) {}
@@ -34,7 +35,26 @@ export interface HarnessOptions {
   /** Called on every fake sleep, after the clock advanced (e.g. to abort after N polls). */
   readonly onSleep?: (ms: number, harness: Harness) => void | Promise<void>;
   readonly monotonicMs?: () => number;
+  /** Default: the system's temporary directory (outside any GeuseMaker project). */
+  readonly cwd?: string;
+  /** Default: fails the test if anything tries to run a program. */
+  readonly processRunner?: ProcessRunner;
+  /** Default: nobody at the terminal. */
+  readonly prompt?: Prompt;
 }
+
+const noProcesses: ProcessRunner = {
+  run: async (command, args) => {
+    throw new Error(`this test gave the harness no process runner (tried to run ${command} ${args.join(' ')})`);
+  },
+};
+
+const nobodyThere: Prompt = {
+  available: false,
+  confirm: async () => {
+    throw new Error('this test gave the harness no prompt');
+  },
+};
 
 export interface RunResult {
   readonly code: number;
@@ -69,6 +89,9 @@ export class Harness {
       signal: this.controller.signal,
       terminal: { color: false, interactive: false, redraw: false, ...options.terminal },
       randomId: () => `tok${(this.ids += 1).toString().padStart(6, '0')}`,
+      cwd: () => options.cwd ?? os.tmpdir(),
+      processRunner: options.processRunner ?? noProcesses,
+      prompt: options.prompt ?? nobodyThere,
     };
     this.context = {
       env: options.env ?? {},

@@ -1,0 +1,57 @@
+import { Command, Option } from 'clipanion';
+import { UsageProblem } from '../errors';
+import { GmOpsCommand } from './base-command';
+import { deploymentNameProblem } from './validators';
+
+export class CostCommand extends GmOpsCommand {
+  static paths = [['cost']];
+
+  static usage = Command.Usage({
+    description: 'what a deployment costs, or what a synthesized template will cost',
+    details: `
+      A table per resource in the style of infracost: the host (the spot price now in its AZ, and its on-demand price), its root volume, its public IPv4 address, the EFS file system's metered size, the load balancer, CloudFront, NAT gateways if any, the Secrets Manager secrets. Hourly and monthly totals (730 h), the savings of spot against on-demand, and the host's cost since it launched. Rows that depend on usage (LCUs, EFS elastic throughput, CloudFront traffic) show their price, not a guess of the usage.
+
+      \`--template\` prices synthesized templates before anything is deployed (\`npx cdk synth --quiet\` writes them to cdk.out); repeat it to add the data stack to the compute stack. The region is \`--region\`, else AWS_REGION, else us-east-1. It works without AWS credentials.
+
+      Prices come from the AWS Price List API (us-east-1, filtered by the region) and EC2 spot price history, cached on disk (list prices 24 h, spot 10 min; \`--cache-dir\`, GM_OPS_CACHE_DIR, default ~/.cache/geusemaker/prices). When AWS cannot be reached (no credentials, access denied, network) the shipped price table gives an estimate labelled OFFLINE, with its "as of" date; offline, a spot host is priced at its on-demand price. The footer and the JSON \`source\` field always say live, cached or offline.
+    `,
+    examples: [
+      ['What my-stack costs now', '$0 cost my-stack'],
+      ['Price the dev tier before deploying it', '$0 cost --template cdk.out/GeuseDev-my-stack.template.json --template cdk.out/GeuseData-my-stack.template.json'],
+      ['The same for eu-west-1, from the shipped table only', '$0 cost --template cdk.out/GeuseDev-my-stack.template.json --region eu-west-1 --offline'],
+      ['One JSON document (totalMonthlyCost, per-component prices)', '$0 cost my-stack --json'],
+    ],
+  });
+
+  templates = Option.Array('-t,--template', [], { description: 'A synthesized template (cdk.out/<stack>.template.json); repeatable' });
+
+  json = Option.Boolean('--json', false, { description: 'Print one JSON document' });
+
+  offline = Option.Boolean('--offline', false, { description: 'Use the shipped price table, do not ask AWS for prices' });
+
+  cache = Option.Boolean('--cache', true, { description: 'Use the price cache (default; --no-cache asks AWS every time)' });
+
+  cacheDir = Option.String('--cache-dir', { description: 'Where the price cache lives (default ~/.cache/geusemaker/prices)' });
+
+  name = Option.String({ name: 'name', required: false });
+
+  async execute(): Promise<number> {
+    if (this.name !== undefined) {
+      const problem = deploymentNameProblem(this.name);
+      if (problem) throw new UsageProblem(`invalid deployment name: ${problem}`, 'see `gm-ops cost --help`');
+    }
+    const { runCost } = await import('../cost/run');
+    const { services } = this.context;
+    return runCost(this.io(), {
+      name: this.name,
+      templates: this.templates,
+      json: this.json,
+      offline: this.offline,
+      cache: this.cache,
+      cacheDir: this.cacheDir,
+      region: this.region,
+      env: this.context.env,
+      clientsFor: (region) => services.aws({ region, profile: this.profile }),
+    });
+  }
+}

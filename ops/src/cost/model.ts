@@ -1,0 +1,62 @@
+/**
+ * What is priced, independent of where it was found (a running deployment or a synthesized template):
+ * resources made of parts, each part a host (instances), a fixed quantity of a price key, or a row
+ * whose cost depends on usage.
+ */
+import type { Decimal } from './decimal';
+
+export type Market = 'spot' | 'on-demand';
+
+export interface InstancePart {
+  readonly kind: 'instances';
+  readonly count: number;
+  readonly market: Market;
+  /** The candidates (template: the ASG overrides in order); a running host has exactly one. */
+  readonly instanceTypes: readonly string[];
+  /** On-demand with several types: `prioritized` launches the first, `lowest-price` the cheapest. */
+  readonly onDemandStrategy?: 'prioritized' | 'lowest-price';
+  /** A running host: its AZ (spot price) and launch time (cost so far). */
+  readonly availabilityZone?: string;
+  readonly launchedAt?: number;
+  readonly instanceId?: string;
+}
+
+export interface FixedPart {
+  readonly kind: 'fixed';
+  readonly key: string;
+  readonly name: string;
+  /** Exactly one of: per hour (always on: x 730 a month), or per month (GB-months, secret-months). */
+  readonly hourlyQuantity?: Decimal;
+  readonly monthlyQuantity?: Decimal;
+  readonly note?: string;
+}
+
+export interface UsagePart {
+  readonly kind: 'usage';
+  readonly key: string;
+  readonly name: string;
+  readonly note?: string;
+}
+
+export type CostPart = InstancePart | FixedPart | UsagePart;
+
+export interface CostResource {
+  readonly name: string;
+  /** CloudFormation type (template) or what it is (live). */
+  readonly type: string;
+  /** Physical id (live) or logical id (template). */
+  readonly id?: string;
+  readonly stack?: string;
+  readonly parts: readonly CostPart[];
+}
+
+export interface CostInventory {
+  readonly kind: 'deployment' | 'template';
+  /** Deployment name, or the template file(s). */
+  readonly subject: string;
+  readonly region: string;
+  readonly resources: readonly CostResource[];
+  /** Resource types that carry no price here (free, or usage gm-ops does not estimate), with counts. */
+  readonly notPriced: readonly { readonly type: string; readonly count: number }[];
+  readonly notes: readonly string[];
+}

@@ -1,0 +1,83 @@
+/**
+ * The shipped offline price table (ops/data/price-table.json): AWS list prices for a few regions with
+ * an "as of" date, used — and always labelled as such — when the Price List API cannot be reached.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { OpsError } from '../errors';
+import { Decimal } from './decimal';
+import { flatTier, type PriceTier } from './prices';
+
+/** ops/data/price-table.json, from src/cost (ts-jest) and dist/cost (built) alike. */
+export const PRICE_TABLE_PATH = path.join(__dirname, '..', '..', 'data', 'price-table.json');
+
+const decimalText = z.string().refine((s) => Decimal.tryParse(s) !== undefined, { message: 'expected a decimal number as a string' });
+const tieredPrice = z.array(z.strictObject({ upTo: decimalText.optional(), price: decimalText })).min(1);
+const price = z.union([decimalText, tieredPrice]);
+
+const tableSchema = z.object({
+  schema: z.literal(1),
+  currency: z.literal('USD'),
+  asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  description: z.string(),
+  sources: z.record(z.string(), z.string()),
+  regions: z.record(z.string(), z.record(z.string(), price)),
+  global: z.record(z.string(), price),
+});
+
+type StoredPrice = z.infer<typeof price>;
+
+export interface OfflineTable {
+  readonly asOf: string;
+  readonly path: string;
+  readonly regions: readonly string[];
+  /** Tiers of a key in a region (global keys ignore the region); undefined when the table lacks it. */
+  lookup(region: string, key: string, global: boolean): PriceTier[] | undefined;
+}
+
+function toTiers(stored: StoredPrice): PriceTier[] {
+  if (typeof stored === 'string') return flatTier(Decimal.parse(stored));
+  const tiers: PriceTier[] = [];
+  let begin = Decimal.ZERO;
+  for (const tier of stored) {
+    const end = tier.upTo !== undefined ? Decimal.parse(tier.upTo) : undefined;
+    tiers.push({ begin, end, price: Decimal.parse(tier.price) });
+    if (end) begin = end;
+  }
+  return tiers;
+}
+
+export function parseOfflineTable(text: string, file: string): OfflineTable {
+  let data: z.infer<typeof tableSchema>;
+  try {
+    data = tableSchema.parse(JSON.parse(text));
+  } catch (error) {
+    const detail = error instanceof z.ZodError ? error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ') : (error as Error).message;
+    throw new OpsError(`the offline price table ${file} is invalid (${detail})`, 'reinstall gm-ops or restore ops/data/price-table.json');
+  }
+  return {
+    asOf: data.asOf,
+    path: file,
+    regions: Object.keys(data.regions),
+    lookup(region, key, global) {
+      const stored = global ? data.global[key] : data.regions[region]?.[key];
+      return stored === undefined ? undefined : toTiers(stored);
+    },
+  };
+}
+
+let loaded: OfflineTable | undefined;
+
+export function loadOfflineTable(file = PRICE_TABLE_PATH): OfflineTable {
+  if (file === PRICE_TABLE_PATH && loaded) return loaded;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new OpsError(`cannot read the offline price table ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'reinstall gm-ops');
+  }
+  const table = parseOfflineTable(text, file);
+  if (file === PRICE_TABLE_PATH) loaded = table;
+  return table;
+}

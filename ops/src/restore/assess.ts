@@ -1,0 +1,368 @@
+/**
+ * What `gm-ops restore` finds and what it will do about it. Three situations it can repair:
+ *  - the stacks exist but the host is dead or unhealthy: replace the host through its group of one;
+ *  - the compute stack is gone but the data stack lives: redeploy the compute stack;
+ *  - the data stack is gone too, its file system and secrets retained: rebuild the data stack around
+ *    them, then the compute stack.
+ * Everything else (stuck stacks, nothing retained, several candidate file systems, missing secrets)
+ * is explained, never guessed.
+ */
+import type { AwsClients } from '../aws/clients';
+import { TIERS, computeStackName, dataStackName, type Tier } from '../contract';
+import type { Clock, Sleep } from '../context';
+import { groupDeployments } from '../discovery/deployments';
+import { autoScalingGroupOf, resolveHosts, type HostInfo, type HostLookup } from '../discovery/hosts';
+import { assessStack } from '../discovery/stack-state';
+import { describeStack, type StackSummary } from '../discovery/stacks';
+import { ExitCode, OpsError, UsageProblem } from '../errors';
+import { formatTime } from '../output/format';
+import { probeSsmRound } from '../health/probe-round';
+import type { ProbeResult } from '../health/levels';
+import {
+  deletedStacks,
+  describeFileSystem,
+  findRetainedFileSystems,
+  secretStatuses,
+  type DeletedStack,
+  type FileSystemCandidate,
+  type SecretStatus,
+} from './retained';
+
+/** A host younger than this that is not healthy yet is still booting (the CreationPolicy's default timeouts). */
+export const BOOT_GRACE_MINUTES: Record<Tier, number> = { dev: 30, automation: 30, gpu: 45 };
+
+export type Situation =
+  | { readonly kind: 'healthy'; readonly compute: StackSummary; readonly host: HostInfo }
+  | {
+      readonly kind: 'replace-host';
+      readonly compute: StackSummary;
+      readonly tier: Tier;
+      readonly group: string;
+      /** terminate: replace a dead or unhealthy host; scale-up: the group was at 0; wait: a host is already coming. */
+      readonly action: 'terminate' | 'scale-up' | 'wait';
+      readonly host?: HostInfo;
+      /** wait: the group is already replacing `host` (wait for another instance). */
+      readonly replacing?: boolean;
+      readonly reason: string;
+    }
+  | { readonly kind: 'redeploy-compute'; readonly tier: Tier; readonly tierFrom: string }
+  | {
+      readonly kind: 'rebuild-data';
+      readonly tier: Tier;
+      readonly tierFrom: string;
+      readonly fileSystem: FileSystemCandidate;
+      readonly secrets: readonly SecretStatus[];
+      readonly compute?: StackSummary;
+    };
+
+export interface Plan {
+  readonly deployment: string;
+  readonly region: string;
+  readonly situation: Situation;
+  /** One line: what is wrong (or that nothing is). */
+  readonly summary: string;
+  /** What was found, as label/value pairs. */
+  readonly facts: readonly (readonly [string, string])[];
+  readonly steps: readonly string[];
+  /** The cdk command (arguments after `npx`), for the redeploy situations. */
+  readonly cdk?: readonly string[];
+  /** The file system the deployment keeps (never touched by restore). */
+  readonly fileSystemId?: string;
+}
+
+export interface AssessOptions {
+  readonly tier?: Tier;
+  readonly fileSystemId?: string;
+  readonly clock: Clock;
+  readonly sleep: Sleep;
+  readonly signal: AbortSignal;
+  readonly randomId: () => string;
+  readonly monotonicMs: () => number;
+  readonly probeTimeoutMs: number;
+}
+
+export interface HostHealth {
+  readonly healthy: boolean;
+  readonly down: readonly string[];
+  readonly results: readonly ProbeResult[];
+}
+
+/** All probes of the host through one SSM command (the health module); healthy = every check up. */
+export async function probeHost(clients: AwsClients, name: string, tier: Tier, compute: StackSummary, lookup: HostLookup, options: AssessOptions): Promise<HostHealth> {
+  const [round] = await probeSsmRound([{ name, tier, compute, lookup }], {
+    timeoutMs: options.probeTimeoutMs,
+    monotonicMs: options.monotonicMs,
+    ssm: clients.ssm,
+    sleep: options.sleep,
+    clock: options.clock,
+    signal: options.signal,
+    randomId: options.randomId,
+  });
+  const down = round.results.filter((r) => r.outcome !== 'up' && r.outcome !== 'skipped');
+  return { healthy: down.length === 0 && round.results.length > 1, down: down.map((r) => `${r.service}: ${r.detail}`), results: round.results };
+}
+
+function cdkDeploy(stacks: readonly string[], name: string, tier: Tier, fileSystemId?: string): string[] {
+  return [
+    'cdk',
+    'deploy',
+    ...stacks,
+    '-c',
+    `name=${name}`,
+    '-c',
+    `tier=${tier}`,
+    ...(fileSystemId ? ['-c', `retainedFileSystemId=${fileSystemId}`] : []),
+    '--require-approval',
+    'never',
+  ];
+}
+
+function stuckOrBusy(stack: StackSummary, region: string): OpsError | undefined {
+  const assessment = assessStack(stack.stackName, stack.status, region);
+  if (assessment.condition === 'busy') {
+    return new OpsError(
+      `${stack.stackName} is ${stack.status}: ${assessment.explanation}`,
+      `run \`gm-ops restore ${stack.deployment}\` again when CloudFormation is done (see \`gm-ops status ${stack.deployment}\`)`,
+    );
+  }
+  if (assessment.condition === 'stuck') {
+    return new OpsError(
+      `${stack.stackName} is ${stack.status}: ${assessment.explanation}; restore cannot repair a stack in this state`,
+      `run \`${assessment.remedy}\`${assessment.next ? `, then ${assessment.next}` : ''}; then \`gm-ops restore ${stack.deployment}\``,
+    );
+  }
+  return undefined;
+}
+
+function resolveTier(requested: Tier | undefined, deleted: readonly DeletedStack[], name: string): { tier: Tier; from: string } {
+  if (requested) return { tier: requested, from: '--tier' };
+  const compute = deleted.find((s): s is DeletedStack & { role: Tier } => s.role !== 'data');
+  if (compute) {
+    const when = compute.deletedAt ? `, deleted ${formatTime(compute.deletedAt)}` : '';
+    return { tier: compute.role, from: `the last compute stack, ${compute.stackName}${when}` };
+  }
+  throw new UsageProblem(
+    `cannot tell which tier to restore for "${name}": no deleted ${TIERS.map((t) => computeStackName(t, name)).join(' / ')} in the CloudFormation history`,
+    `pass --tier ${TIERS.join('|')}`,
+  );
+}
+
+function describeCandidate(candidate: FileSystemCandidate): string {
+  const size = candidate.sizeBytes !== undefined ? `${(candidate.sizeBytes / 1024 ** 3).toFixed(2)} GiB` : 'size unknown';
+  const created = candidate.createdAt !== undefined ? `created ${formatTime(candidate.createdAt)}` : 'creation time unknown';
+  return `${candidate.fileSystemId} (${created}, ${size}${candidate.name ? `, ${candidate.name}` : ''}; found by ${candidate.foundBy.join(' and ')})`;
+}
+
+async function chooseFileSystem(clients: AwsClients, name: string, deleted: readonly DeletedStack[], requested: string | undefined, region: string): Promise<FileSystemCandidate> {
+  const search = await findRetainedFileSystems(clients.efs, clients.cloudFormation, name, deleted);
+  let chosen: FileSystemCandidate | undefined;
+  if (requested) {
+    chosen = search.candidates.find((c) => c.fileSystemId === requested);
+    if (!chosen) {
+      const description = await describeFileSystem(clients.efs, requested);
+      if (!description) throw new OpsError(`file system ${requested} not found in ${region}`, 'check the id and the region (--region)');
+      const tag = description.Tags?.find((t) => t.Key === 'geuse:deployment')?.Value;
+      throw new OpsError(
+        tag
+          ? `file system ${requested} belongs to deployment "${tag}" (tag geuse:deployment), not "${name}": restore never mounts another deployment's data`
+          : `file system ${requested} is neither tagged geuse:deployment=${name} nor retained by a deleted ${dataStackName(name)}: restore does not mount it`,
+        search.candidates.length > 0 ? `candidates for "${name}": ${search.candidates.map((c) => c.fileSystemId).join(', ')}` : `searched ${search.searched.join('; ')}`,
+      );
+    }
+  } else if (search.candidates.length === 1) {
+    chosen = search.candidates[0];
+  } else if (search.candidates.length === 0) {
+    throw new OpsError(
+      `nothing retained found for "${name}" in ${region}: no stack, and no retained EFS file system (searched ${search.searched.join('; ')})`,
+      `check the region (--region); a file system deleted by hand cannot be restored; to start afresh deploy: npx cdk deploy ${computeStackName('dev', name)} -c name=${name}`,
+    );
+  } else {
+    throw new OpsError(
+      `${search.candidates.length} retained file systems could belong to "${name}": ${search.candidates.map(describeCandidate).join('; ')}`,
+      `choose one with --file-system ${search.candidates[0].fileSystemId} (restore does not guess which holds the data you want)`,
+      ExitCode.failure,
+    );
+  }
+  if (chosen.state && chosen.state !== 'available') {
+    throw new OpsError(`file system ${chosen.fileSystemId} is ${chosen.state}, not available`, 'wait until it is available, then run restore again');
+  }
+  if (chosen.mountTargets > 0) {
+    throw new OpsError(
+      `file system ${chosen.fileSystemId} still has ${chosen.mountTargets} mount target${chosen.mountTargets > 1 ? 's' : ''}: something else may be using it, and restore never starts a second writer`,
+      `find what mounts it (aws efs describe-mount-targets --file-system-id ${chosen.fileSystemId}); remove those mount targets only once nothing writes to it`,
+    );
+  }
+  return chosen;
+}
+
+function checkSecrets(secrets: readonly SecretStatus[], name: string): void {
+  const missing = secrets.filter((s) => s.state === 'missing');
+  if (missing.length === 0) return;
+  const key = missing.find((s) => s.purpose === 'n8n-encryption-key');
+  const names = missing.map((s) => s.name).join(', ');
+  if (key) {
+    throw new OpsError(
+      `the n8n encryption key of "${name}" is missing (${key.name}${missing.length > 1 ? `; also missing: ${missing.filter((s) => s !== key).map((s) => s.name).join(', ')}` : ''}): n8n must read the credentials it saved before, and a new key cannot decrypt them`,
+      `restore the secret if it was deleted in the last 30 days (aws secretsmanager restore-secret --secret-id ${key.name}), or recreate it with the old value from a backup; restore does not generate a new key`,
+    );
+  }
+  throw new OpsError(
+    `secrets of "${name}" are missing: ${names}; the restored host reads them at boot (the Postgres data on EFS was initialised with its password)`,
+    `restore them if deleted in the last 30 days (aws secretsmanager restore-secret --secret-id <name>), or recreate them with their old values`,
+  );
+}
+
+export async function assess(clients: AwsClients, name: string, options: AssessOptions): Promise<Plan> {
+  const region = await clients.region();
+  if (!region) throw new UsageProblem('no AWS region configured', 'pass --region, set AWS_REGION, or set a region in your AWS profile');
+  const stackNames = [...TIERS.map((tier) => computeStackName(tier, name)), dataStackName(name)];
+  const stacks = (await Promise.all(stackNames.map((s) => describeStack(clients.cloudFormation, s)))).filter(
+    (s): s is StackSummary => s !== undefined && s.deployment === name && s.status !== 'DELETE_COMPLETE',
+  );
+  const [deployment] = groupDeployments(stacks);
+  const compute = deployment?.compute;
+  const data = deployment?.data;
+  const facts: [string, string][] = [
+    ['Data stack', data ? `${data.stackName} ${data.status}` : `${dataStackName(name)} (none)`],
+    ['Compute stack', compute ? `${compute.stackName} ${compute.status}` : 'none'],
+  ];
+  if (deployment && deployment.extraCompute.length > 0) {
+    throw new OpsError(
+      `"${name}" has ${deployment.extraCompute.length + 1} compute stacks (${[compute!, ...deployment.extraCompute].map((s) => s.stackName).join(', ')}); a deployment runs one tier at a time`,
+      `delete the one you do not want (its data is on EFS, untouched), then run restore again`,
+    );
+  }
+  for (const stack of [data, compute]) {
+    const problem = stack ? stuckOrBusy(stack, region) : undefined;
+    if (problem) throw problem;
+  }
+  const fileSystemId = data?.outputs.FileSystemId || undefined;
+  if (fileSystemId) facts.push(['File system', `${fileSystemId} (retained, untouched)`]);
+
+  // 1. Both stacks live: the host.
+  if (data && compute) {
+    const tier = compute.role as Tier;
+    const group = autoScalingGroupOf(compute);
+    if (!group) throw new OpsError(`${compute.stackName} has no AutoScalingGroupName output`, `redeploy it: npx cdk deploy ${compute.stackName} -c name=${name} -c tier=${tier}`);
+    const lookup = (await resolveHosts(clients.autoScaling, clients.ec2, [group])).get(group)!;
+    if (!lookup.groupExists) {
+      throw new OpsError(
+        `auto scaling group ${group} of ${compute.stackName} does not exist any more (deleted outside CloudFormation)`,
+        `delete ${compute.stackName} (the data stays on EFS), then run restore again to redeploy it`,
+      );
+    }
+    const host = lookup.host;
+    const base = { kind: 'replace-host' as const, compute, tier, group };
+    const plan = (situation: Situation, summary: string, steps: string[]): Plan => ({ deployment: name, region, situation, summary, facts, steps, fileSystemId });
+    const waitSteps = (what: string) => [
+      what,
+      `Wait until every service is healthy through SSM`,
+    ];
+    if (host) facts.push(['Host', `${host.instanceId} ${host.state}${host.lifecycleState ? ` (${host.lifecycleState}${host.healthStatus ? `, ${host.healthStatus}` : ''})` : ''}${host.launchedAt ? `, launched ${formatTime(host.launchedAt)}` : ''}`]);
+    if (!host) {
+      if ((lookup.desiredCapacity ?? 0) === 0) {
+        return plan(
+          { ...base, action: 'scale-up', reason: 'the auto scaling group is at 0 instances' },
+          `${group} has no host: its desired capacity is 0`,
+          [`Set the desired capacity of ${group} to 1: the group launches a host`, 'The new host mounts the retained file system (it waits on the EFS fence: one writer at a time)', 'Wait until every service is healthy through SSM'],
+        );
+      }
+      return plan(
+        { ...base, action: 'wait', reason: 'the group is launching a host' },
+        `${group} has no host yet: it is launching one`,
+        waitSteps('Wait for the host the group is launching (nothing to replace)'),
+      );
+    }
+    const lifecycle = host.lifecycleState ?? '';
+    if (host.state === 'pending' || lifecycle.startsWith('Pending') || lifecycle === 'Terminating' || lifecycle.startsWith('Terminating:')) {
+      const replacing = lifecycle.startsWith('Terminating');
+      return plan(
+        { ...base, action: 'wait', host, replacing, reason: replacing ? 'the group is replacing the host' : 'the host is starting' },
+        replacing ? `host ${host.instanceId} is being terminated: the group replaces it` : `host ${host.instanceId} is starting (${lifecycle || host.state})`,
+        waitSteps(replacing ? `Wait for the replacement of ${host.instanceId} (the group launches it)` : `Wait for ${host.instanceId} to finish starting (nothing to replace)`),
+      );
+    }
+    if (host.state === 'running' && host.healthStatus !== 'Unhealthy') {
+      const health = await probeHost(clients, name, tier, compute, lookup, options);
+      if (health.healthy) {
+        return { deployment: name, region, situation: { kind: 'healthy', compute, host }, summary: `every service of ${name} is healthy on ${host.instanceId}`, facts, steps: [], fileSystemId };
+      }
+      facts.push(['Not healthy', health.down.join('; ')]);
+      const ageMinutes = host.launchedAt !== undefined ? (options.clock.now() - host.launchedAt) / 60_000 : Infinity;
+      if (ageMinutes < BOOT_GRACE_MINUTES[tier]) {
+        return plan(
+          { ...base, action: 'wait', host, reason: `the host launched ${Math.floor(ageMinutes)} min ago and may still be booting` },
+          `host ${host.instanceId} launched ${Math.floor(ageMinutes)} min ago and is not healthy yet: it is probably still booting`,
+          waitSteps(`Wait for ${host.instanceId} (launched less than ${BOOT_GRACE_MINUTES[tier]} min ago) instead of replacing it`),
+        );
+      }
+      return plan(
+        { ...base, action: 'terminate', host, reason: `not healthy: ${health.down.join('; ')}` },
+        `host ${host.instanceId} is running but not healthy (${health.down.map((d) => d.split(':')[0]).join(', ')})`,
+        [
+          `Terminate ${host.instanceId} through ${group} (TerminateInstanceInAutoScalingGroup, desired capacity stays 1): the group launches a replacement`,
+          'The new host mounts the retained file system and waits on the EFS fence until the old one has let go: never two writers',
+          'Wait until every service is healthy through SSM',
+        ],
+      );
+    }
+    return plan(
+      { ...base, action: 'terminate', host, reason: host.healthStatus === 'Unhealthy' ? 'the group marked it unhealthy' : `it is ${host.state}` },
+      `host ${host.instanceId} is ${host.state === 'running' ? 'marked unhealthy' : host.state}`,
+      [
+        `Terminate ${host.instanceId} through ${group} (TerminateInstanceInAutoScalingGroup, desired capacity stays 1): the group launches a replacement`,
+        'The new host mounts the retained file system and waits on the EFS fence until the old one has let go: never two writers',
+        'Wait until every service is healthy through SSM',
+      ],
+    );
+  }
+
+  // 2. The data stack lives, the compute stack is gone: redeploy it.
+  const deleted = await deletedStacks(clients.cloudFormation, name);
+  if (data && !compute) {
+    const { tier, from } = resolveTier(options.tier, deleted, name);
+    facts.push(['Tier', `${tier} (from ${from})`]);
+    const stack = computeStackName(tier, name);
+    const cdk = cdkDeploy([stack], name, tier);
+    return {
+      deployment: name,
+      region,
+      situation: { kind: 'redeploy-compute', tier, tierFrom: from },
+      summary: `the compute stack of ${name} is gone; ${data.stackName} and its file system live`,
+      facts,
+      steps: [`Deploy ${stack}: npx ${cdk.join(' ')}`, 'Its host mounts the retained file system; CloudFormation waits for its success signal', 'Check every service is healthy through SSM'],
+      cdk,
+      fileSystemId,
+    };
+  }
+
+  // 3. The data stack is gone: rebuild it around the retained file system and secrets.
+  const fileSystem = await chooseFileSystem(clients, name, deleted, options.fileSystemId, region);
+  const secrets = await secretStatuses(clients.secretsManager, name);
+  facts.push(['File system', describeCandidate(fileSystem)]);
+  facts.push([
+    'Secrets',
+    secrets.map((s) => `${s.purpose} ${s.state === 'present' ? 'ok' : s.state === 'pending-deletion' ? `scheduled for deletion${s.deletedAt ? ` on ${formatTime(s.deletedAt)}` : ''}` : 'MISSING'}`).join(', '),
+  ]);
+  checkSecrets(secrets, name);
+  const { tier, from } = compute ? { tier: compute.role as Tier, from: `the existing ${compute.stackName}` } : resolveTier(options.tier, deleted, name);
+  facts.push(['Tier', `${tier} (from ${from})`]);
+  const stacksToDeploy = [dataStackName(name), computeStackName(tier, name)];
+  const cdk = cdkDeploy(stacksToDeploy, name, tier, fileSystem.fileSystemId);
+  const pending = secrets.filter((s) => s.state === 'pending-deletion');
+  return {
+    deployment: name,
+    region,
+    situation: { kind: 'rebuild-data', tier, tierFrom: from, fileSystem, secrets, compute },
+    summary: `${dataStackName(name)} is gone; its file system ${fileSystem.fileSystemId} and its secrets are retained`,
+    facts,
+    steps: [
+      ...(pending.length > 0 ? [`Cancel the scheduled deletion of ${pending.map((s) => s.name).join(', ')} (RestoreSecret)`] : []),
+      `Rebuild ${stacksToDeploy.join(' and ')} around ${fileSystem.fileSystemId} and the retained secrets: npx ${cdk.join(' ')}`,
+      'The new host mounts the retained file system; n8n reads its credentials with the retained encryption key',
+      'Check every service is healthy through SSM',
+    ],
+    cdk,
+    fileSystemId: fileSystem.fileSystemId,
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * `gm-ops cost --template` on the templates the root CDK app synthesizes (once, in beforeAll), with no
+ * AWS credentials at all: the offline table, labelled, and a total checked against a hand computation
+ * from the same table. Then live prices on the same template (mocked), and a hand-written template for
+ * what the dev tier lacks (load balancer, CloudFront, NAT, mixed spot/on-demand distribution).
+ */
+import { execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { FakeAws } from './helpers/fake-aws';
+import { FakePricing, ec2Product, regionProducts } from './helpers/fake-pricing';
+import { runWith } from './helpers/harness';
+
+const OPS = path.join(__dirname, '..');
+const ROOT = path.join(OPS, '..');
+const BIN = path.join(OPS, 'bin', 'gm-ops.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-ops-cost-template-'));
+const out = path.join(tmp, 'cdk.out');
+const DEV = path.join(out, 'GeuseDev-my-stack.template.json');
+const DATA = path.join(out, 'GeuseData-my-stack.template.json');
+
+beforeAll(async () => {
+  // The root CDK app, synthesized now: the estimate cannot drift from what would be deployed.
+  await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', out], { cwd: ROOT, env: { ...process.env, CI: 'true' } });
+}, 120_000);
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+interface PriceTable {
+  regions: Record<string, Record<string, string>>;
+  asOf: string;
+}
+const table: PriceTable = JSON.parse(fs.readFileSync(path.join(OPS, 'data', 'price-table.json'), 'utf8'));
+
+/** Dollars as integer micro-dollars (the table's prices have at most 6 decimals). */
+function micro(dollars: string): bigint {
+  const [whole, fraction = ''] = dollars.split('.');
+  if (fraction.length > 6) throw new Error(`more than 6 decimals: ${dollars}`);
+  return BigInt(whole + fraction.padEnd(6, '0'));
+}
+function dollars(microDollars: bigint): string {
+  const text = microDollars.toString().padStart(7, '0');
+  return `${text.slice(0, -6)}.${text.slice(-6)}`.replace(/0+$/, '').replace(/\.$/, '');
+}
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+}
+const read = (file: string): Template => JSON.parse(fs.readFileSync(file, 'utf8'));
+
+/** What the dev tier + its data stack cost a month, by hand: the template's own facts times the table's prices. */
+function handComputedMonthly(region: string): { total: bigint; instanceType: string } {
+  const prices = table.regions[region];
+  const dev = read(DEV);
+  const resources = Object.values(dev.Resources);
+  const asg = resources.find((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')!;
+  const lt = resources.find((r) => r.Type === 'AWS::EC2::LaunchTemplate')!.Properties.LaunchTemplateData;
+  const instances = BigInt(asg.Properties.MinSize);
+  const instanceType: string = asg.Properties.MixedInstancesPolicy.LaunchTemplate.Overrides[0].InstanceType;
+  const rootGb = BigInt(lt.BlockDeviceMappings[0].Ebs.VolumeSize);
+  expect(lt.BlockDeviceMappings[0].Ebs.VolumeType).toBe('gp3');
+  expect(lt.NetworkInterfaces[0].AssociatePublicIpAddress).toBe(true);
+  const secrets = BigInt(Object.values(read(DATA).Resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret').length);
+  const total =
+    micro(prices[`ec2:${instanceType}`]) * 730n * instances + // offline, spot is priced at on-demand
+    micro(prices['ebs:gp3:storage']) * rootGb * instances +
+    micro(prices['vpc:public-ipv4']) * 730n * instances +
+    micro(prices['secrets:secret']) * secrets; // the file system: 0 GB until used
+  return { total, instanceType };
+}
+
+/** No AWS configuration at all: no region, no credentials, no IMDS. */
+function bareEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_') && key !== 'NO_COLOR' && key !== 'FORCE_COLOR') env[key] = value;
+  return {
+    ...env,
+    HOME: tmp,
+    AWS_CONFIG_FILE: path.join(tmp, 'none-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(tmp, 'none-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    GM_OPS_CACHE_DIR: path.join(tmp, 'cache'),
+    ...extra,
+  };
+}
+
+function gmOps(args: string[], env = bareEnv()): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: tmp });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('gm-ops cost --template on the synthesized dev tier, without AWS credentials', () => {
+  it('--json: a monthly total equal to the hand computation from the offline table, labelled offline, us-east-1', async () => {
+    const { total, instanceType } = handComputedMonthly('us-east-1');
+    const result = await gmOps(['cost', '--template', DEV, '--template', DATA, '--json']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(`gm-ops: offline estimate: no AWS credentials found (price table as of ${table.asOf})\n`);
+    const doc = JSON.parse(result.stdout);
+    expect(doc).toMatchObject({
+      kind: 'template',
+      templates: ['GeuseDev-my-stack', 'GeuseData-my-stack'],
+      region: 'us-east-1',
+      source: 'offline',
+      offlineReason: 'no AWS credentials found',
+      spotUnavailable: 'no AWS credentials found',
+      priceTable: { asOf: table.asOf },
+      totalMonthlyCost: dollars(total),
+    });
+    const host = doc.resources.find((r: { resourceType: string }) => r.resourceType === 'AWS::AutoScaling::AutoScalingGroup');
+    expect(host.costComponents[0]).toMatchObject({ name: `Instance usage (Linux, spot, ${instanceType})`, source: 'offline', price: table.regions['us-east-1'][`ec2:${instanceType}`] });
+    const efs = doc.resources.find((r: { resourceType: string }) => r.resourceType === 'AWS::EFS::FileSystem');
+    expect(efs.costComponents.every((c: { usageBased: boolean; monthlyCost: null }) => c.usageBased && c.monthlyCost === null)).toBe(true);
+    expect(efs.costComponents[0].note).toBe('0 GB until used: a new file system is billed for what it holds');
+    for (const component of doc.resources.flatMap((r: { costComponents: { source: string }[] }) => r.costComponents)) expect(component.source).toBe('offline');
+  });
+
+  it('the table says OFFLINE ESTIMATE in its title and footer, with the total', async () => {
+    const { total } = handComputedMonthly('us-east-1');
+    const result = await gmOps(['cost', '-t', DEV, '-t', DATA]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Estimate of GeuseDev-my-stack, GeuseData-my-stack in us-east-1 \(OFFLINE ESTIMATE\)/);
+    expect(result.stdout).toContain(`Monthly total (730 h)  $${(Number(total) / 1e6).toFixed(2)}`);
+    expect(result.stdout).toMatch(/Prices\s+OFFLINE ESTIMATE from the shipped price table \(as of \d{4}-\d{2}-\d{2}\), not live prices: no AWS credentials found/);
+    expect(result.stdout).toMatch(/Spot savings\s+unknown: no AWS credentials found; spot instances are priced at on-demand/);
+    expect(result.stdout).toContain('0 GB until used');
+    expect(result.stdout).toMatch(/Not priced\s+AWS::EC2::FlowLog, AWS::Lambda::Function, AWS::Logs::LogGroup/);
+  });
+
+  it('the region: AWS_REGION, overridden by --region; the table of that region', async () => {
+    const eu = handComputedMonthly('eu-west-1');
+    const env = { GM_OPS_CACHE_DIR: path.join(tmp, 'cache'), AWS_REGION: 'eu-west-1' };
+    const fromEnv = await runWith({ env }, 'cost', '--template', DEV, '--template', DATA, '--json', '--offline');
+    expect(JSON.parse(fromEnv.stdout)).toMatchObject({ region: 'eu-west-1', source: 'offline', offlineReason: '--offline: AWS was not asked for prices', totalMonthlyCost: dollars(eu.total) });
+    const flag = await runWith({ env }, 'cost', '--template', DEV, '--json', '--offline', '--region', 'us-east-1');
+    expect(JSON.parse(flag.stdout).region).toBe('us-east-1');
+  });
+
+  it('with credentials: live list prices and the lowest spot price now among the ASG types', async () => {
+    const aws = new FakeAws();
+    const pricing = new FakePricing(aws.ec2);
+    try {
+      const asg = Object.values(read(DEV).Resources).find((r) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')!;
+      const types: string[] = asg.Properties.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType);
+      for (const [i, type] of types.entries()) pricing.add(ec2Product('us-east-1', type, (0.09 + i / 1000).toFixed(4)));
+      pricing.add(
+        ...regionProducts('us-east-1', {
+          gp3: '0.0800000000', efsStandard: '0.3000000000', efsRead: '0.0300000000', efsWrite: '0.0600000000', ipv4: '0.0050000000', alb: '0.0225000000',
+          lcu: '0.0080000000', secret: '0.4000000000', secretApiPerRequest: '0.0000050000', natHour: '0.0450000000', natGb: '0.0450000000',
+        }).map((p) => ({ ...p, attributes: { ...p.attributes, usagetype: p.attributes.usagetype.replace(/^USE1-(LoadBalancer|LCU)/, '$1') } })),
+      );
+      pricing.spot.push(
+        { type: types[0], az: 'us-east-1a', price: '0.0412', at: '2025-01-15T11:00:00Z' },
+        { type: types[1], az: 'us-east-1c', price: '0.0365', at: '2025-01-15T11:30:00Z' },
+        { type: types[1], az: 'us-east-1d', price: '0.0371', at: '2025-01-15T11:40:00Z' },
+      );
+      const result = await runWith({ clients: aws.clients('us-east-1'), env: { GM_OPS_CACHE_DIR: path.join(tmp, 'live-cache') } }, 'cost', '--template', DEV, '--template', DATA, '--json');
+      expect(result.stderr).toBe('');
+      const doc = JSON.parse(result.stdout);
+      expect(doc.source).toBe('live');
+      const instance = doc.resources[0].costComponents[0];
+      expect(instance).toMatchObject({ name: `Instance usage (Linux, spot, ${types[1]})`, price: '0.0365', onDemandPrice: '0.091', monthlyCost: '26.645', source: 'live' });
+      expect(instance.note).toBe(`lowest spot price now of ${types.length} types in us-east-1 (${types[1]} in us-east-1c); price-capacity-optimized may pick another`);
+      // 26.645 + 50 x 0.08 + 730 x 0.005 + 6 x 0.40
+      expect(doc.totalMonthlyCost).toBe('36.695');
+      expect(doc.monthlySavings).toBe('39.785');
+    } finally {
+      pricing.restore();
+      aws.restore();
+    }
+  });
+});
+
+describe('gm-ops cost --template: what the dev tier does not have', () => {
+  const fixture = path.join(tmp, 'GeuseTest-fixture.template.json');
+  beforeAll(() => {
+    fs.mkdirSync(tmp, { recursive: true });
+    fs.writeFileSync(
+      fixture,
+      JSON.stringify({
+        Parameters: { Size: { Type: 'String', Default: '3' }, Ssm: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/x' } },
+        Resources: {
+          Lt: { Type: 'AWS::EC2::LaunchTemplate', Properties: { LaunchTemplateData: { BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 100, VolumeType: 'gp3', Iops: 4000, Throughput: 250 } }] } } },
+          Group: {
+            Type: 'AWS::AutoScaling::AutoScalingGroup',
+            Properties: {
+              MinSize: '1',
+              MaxSize: '5',
+              DesiredCapacity: { Ref: 'Size' },
+              MixedInstancesPolicy: {
+                InstancesDistribution: { OnDemandBaseCapacity: 1, OnDemandPercentageAboveBaseCapacity: 50, OnDemandAllocationStrategy: 'lowest-price' },
+                LaunchTemplate: { LaunchTemplateSpecification: { LaunchTemplateId: { Ref: 'Lt' } }, Overrides: [{ InstanceType: 'm6i.large' }, { InstanceType: 'm6a.large' }] },
+              },
+            },
+          },
+          Lb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Scheme: 'internet-facing', Subnets: ['subnet-a', 'subnet-b', 'subnet-c'] } },
+          InternalLb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Scheme: 'internal', Subnets: ['subnet-a'] } },
+          Nlb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Type: 'network', Subnets: ['subnet-a'] } },
+          Cdn: { Type: 'AWS::CloudFront::Distribution', Properties: { DistributionConfig: { Enabled: true } } },
+          Nat: { Type: 'AWS::EC2::NatGateway', Properties: {} },
+          NatIp: { Type: 'AWS::EC2::EIP', Properties: { Domain: 'vpc' } },
+          Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
+        },
+      }),
+    );
+  });
+
+  it('prices the distribution (base 1, then 50% of the rest rounded up to on-demand), volumes above baseline, ALB IPs, NAT, CloudFront tiers', async () => {
+    const result = await runWith({ env: { GM_OPS_CACHE_DIR: path.join(tmp, 'cache') } }, 'cost', '--template', fixture, '--offline', '--json');
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    const byName = (name: string) => doc.resources.find((r: { name: string }) => r.name === name).costComponents;
+    const us = table.regions['us-east-1'];
+    const group = byName('Host Group');
+    // 3 instances: 1 base on-demand + ceil(2 x 50%) = 2 on-demand, 1 spot; on-demand by lowest price (m6a.large).
+    expect(group[0]).toMatchObject({ name: 'Instance usage (Linux, on-demand, m6a.large x 2)', price: us['ec2:m6a.large'], hourlyQuantity: '2', monthlyQuantity: '1460' });
+    expect(group[1]).toMatchObject({ name: 'Instance usage (Linux, spot, m6i.large)', market: 'spot' });
+    expect(group[2]).toMatchObject({ name: 'Storage (gp3, /dev/xvda, 100 GB x 3)', monthlyQuantity: '300', monthlyCost: '24' });
+    expect(group[3]).toMatchObject({ name: 'Provisioned IOPS above 3000 (/dev/xvda)', monthlyQuantity: '3000', monthlyCost: '15' });
+    expect(group[4]).toMatchObject({ name: 'Throughput above 125 MiB/s (/dev/xvda)', monthlyQuantity: '375', monthlyCost: '15' });
+    expect(byName('Load balancer Lb').map((c: { name: string; monthlyCost: string | null }) => [c.name, c.monthlyCost])).toEqual([
+      ['Application load balancer', '16.425'],
+      ['Load balancer capacity units (LCU)', null],
+      ['Public IPv4 addresses (one per AZ, 3)', '10.95'],
+    ]);
+    expect(byName('Load balancer InternalLb')).toHaveLength(2);
+    expect(byName('CloudFront Cdn')[0]).toMatchObject({ usageBased: true, price: '0.085', tiers: expect.arrayContaining([{ begin: '0', end: '10240', price: '0.085' }]) });
+    expect(byName('NAT gateway Nat')[0]).toMatchObject({ monthlyCost: '32.85' });
+    expect(byName('Elastic IP NatIp')[0]).toMatchObject({ monthlyCost: '3.65' });
+    expect(doc.notPriced).toEqual([
+      { type: 'AWS::ElasticLoadBalancingV2::LoadBalancer (network)', count: 1 },
+      { type: 'AWS::SQS::Queue', count: 1 },
+    ]);
+  });
+
+  it('a missing template, a file that is not JSON, a JSON file that is no template: exit 2, one line', async () => {
+    const env = { GM_OPS_CACHE_DIR: path.join(tmp, 'cache') };
+    const missing = await runWith({ env }, 'cost', '--template', path.join(tmp, 'nope.template.json'), '--offline');
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr).toBe(`gm-ops: cannot read the template ${path.join(tmp, 'nope.template.json')} (no such file) — synthesize it first: \`npx cdk synth --quiet\` writes cdk.out/<stack>.template.json\n`);
+    fs.writeFileSync(path.join(tmp, 'yaml.template.json'), 'Resources:\n  X: {}\n');
+    expect((await runWith({ env }, 'cost', '--template', path.join(tmp, 'yaml.template.json'), '--offline')).stderr).toMatch(/is not a JSON template — pass a synthesized template from cdk.out \(JSON\)/);
+    fs.writeFileSync(path.join(tmp, 'other.json'), '{"hello": 1}');
+    expect((await runWith({ env }, 'cost', '--template', path.join(tmp, 'other.json'), '--offline')).stderr).toMatch(/is not a CloudFormation template \(no Resources\)/);
+  });
+});
