@@ -29,7 +29,8 @@ export interface N8nLoadBalancerProps {
   readonly idleTimeout: Duration;
 }
 
-/** The n8n entry point: a load balancer whose only target is the host's n8n, checked on n8n's own /healthz. */
+/** The n8n entry point: a load balancer whose only target is the host's n8n, checked on n8n's own readiness
+ * endpoint (`/healthz/readiness`: database connected and migrated), so a host whose n8n lost its database is replaced. */
 export class N8nLoadBalancer extends Construct {
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   public readonly securityGroup: ec2.SecurityGroup;
@@ -78,7 +79,7 @@ export class N8nLoadBalancer extends Construct {
       targetType: elbv2.TargetType.INSTANCE,
       deregistrationDelay: Duration.seconds(30),
       healthCheck: {
-        path: '/healthz',
+        path: '/healthz/readiness',
         healthyHttpCodes: '200',
         interval: Duration.seconds(30),
         healthyThresholdCount: 2,

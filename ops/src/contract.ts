@@ -110,7 +110,8 @@ export function parseSecretArns(value: string): Partial<Record<SecretPurpose, st
 
 /** The services of the on-host runtime (docker/compose.yml) and how each one's health is read. */
 export const SERVICES = [
-  { name: 'n8n', port: 5678, health: { kind: 'http', path: '/healthz' } },
+  // readiness: 503 until n8n's database is connected and migrated (plain /healthz is up before that).
+  { name: 'n8n', port: 5678, health: { kind: 'http', path: '/healthz/readiness' } },
   { name: 'postgres', port: 5432, health: { kind: 'tcp' } },
   { name: 'ollama', port: 11434, health: { kind: 'http', path: '/api/version' } },
   { name: 'qdrant', port: 6333, health: { kind: 'http', path: '/readyz' } },

@@ -181,7 +181,7 @@ describe('AWS-backed commands through the real entry point (SDK mocked in the ch
     const { env, nodeArgs } = withFixture(fixture());
     const result = await gmOps(['health', 'web', '--direct', '--timeout', '600ms'], env, nodeArgs);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/web\s+n8n\s+http \/healthz\s+FAIL\s+\d+ ms\s+no response within 600 ms/);
+    expect(result.stdout).toMatch(/web\s+n8n\s+http \/healthz\/readiness\s+FAIL\s+\d+ ms\s+no response within 600 ms/);
     // Process start-up (node, SDK) + discovery + one 600 ms probe.
     expect(result.ms).toBeLessThan(600 + 2000);
   });

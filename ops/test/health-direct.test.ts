@@ -19,7 +19,7 @@ describe('direct probes', () => {
   });
 
   it('HTTP: 200 is up, with its latency', async () => {
-    const result = await probeHttp(`${ok.url}/healthz`, { timeoutMs: 2000, now });
+    const result = await probeHttp(`${ok.url}/healthz/readiness`, { timeoutMs: 2000, now });
     expect(result).toMatchObject({ ok: true, detail: 'HTTP 200' });
     expect(result.latencyMs).toBeGreaterThan(0);
     expect(result.latencyMs).toBeLessThan(2000);
@@ -27,7 +27,7 @@ describe('direct probes', () => {
 
   it('HTTP: a server that accepts and never answers ends at the timeout', async () => {
     const started = now();
-    const result = await probeHttp(`${hanging.url}/healthz`, { timeoutMs: 250, now });
+    const result = await probeHttp(`${hanging.url}/healthz/readiness`, { timeoutMs: 250, now });
     const elapsed = now() - started;
     expect(result).toMatchObject({ ok: false, detail: 'no response within 250 ms' });
     expect(elapsed).toBeGreaterThanOrEqual(240);
@@ -36,7 +36,7 @@ describe('direct probes', () => {
 
   it('HTTP and TCP: a closed port is refused at once', async () => {
     const port = await closedPort();
-    expect(await probeHttp(`http://127.0.0.1:${port}/healthz`, { timeoutMs: 2000, now })).toMatchObject({ ok: false, detail: 'connection refused' });
+    expect(await probeHttp(`http://127.0.0.1:${port}/healthz/readiness`, { timeoutMs: 2000, now })).toMatchObject({ ok: false, detail: 'connection refused' });
     expect(await probeTcp('127.0.0.1', port, { timeoutMs: 2000, now })).toMatchObject({ ok: false, detail: 'connection refused' });
   });
 
@@ -74,7 +74,7 @@ describe('gm-ops health --direct', () => {
     expect(result.stderr).toBe('');
     const row = (deployment: string, service: string) =>
       result.stdout.split('\n').find((l) => new RegExp(`^${deployment}\\s+${service}\\s`).test(l)) ?? '';
-    expect(row('good', 'n8n')).toMatch(/http \/healthz\s+OK\s+\d+ ms\s+HTTP 200 via the entry URL/);
+    expect(row('good', 'n8n')).toMatch(/http \/healthz\/readiness\s+OK\s+\d+ ms\s+HTTP 200 via the entry URL/);
     expect(row('good', 'entry')).toMatch(/tcp \d+\s+OK\s+\d+ ms\s+127\.0\.0\.1:\d+: connected/);
     expect(row('good', 'host')).toMatch(/ec2\s+OK\s+-\s+i-good running \(spot\)/);
     expect(row('good', 'qdrant')).toMatch(/SKIP\s+-\s+not exposed/);
@@ -104,7 +104,7 @@ describe('gm-ops health --direct', () => {
     aws.addDeployment({ name: 'private', tier: 'dev', host: { id: 'i-private', publicIp: '203.0.113.50' } });
     const result = await runWith({ clients: aws.clients() }, 'health', 'private', '--direct');
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/private\s+n8n\s+http \/healthz\s+UNKNOWN\s+-\s+n8n is reached through SSM port forwarding only \(no allowedCidrs\)/);
+    expect(result.stdout).toMatch(/private\s+n8n\s+http \/healthz\/readiness\s+UNKNOWN\s+-\s+n8n is reached through SSM port forwarding only \(no allowedCidrs\)/);
   });
 });
 
@@ -156,9 +156,9 @@ describe('gm-ops health --watch (fake clock)', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/round 1 at 2025-01-15 12:00:00Z: healthy/);
     expect(result.stdout).toMatch(/round 2 at 2025-01-15 12:00:10Z: unhealthy/);
-    expect(result.stdout).toMatch(/flaky\s+n8n\s+http \/healthz\s+FAIL 1\/3/);
-    expect(result.stdout).toMatch(/flaky\s+n8n\s+http \/healthz\s+FAIL 2\/3/);
-    expect(result.stdout).toMatch(/round 4 .*\n[\s\S]*flaky\s+n8n\s+http \/healthz\s+CRITICAL/);
+    expect(result.stdout).toMatch(/flaky\s+n8n\s+http \/healthz\/readiness\s+FAIL 1\/3/);
+    expect(result.stdout).toMatch(/flaky\s+n8n\s+http \/healthz\/readiness\s+FAIL 2\/3/);
+    expect(result.stdout).toMatch(/round 4 .*\n[\s\S]*flaky\s+n8n\s+http \/healthz\/readiness\s+CRITICAL/);
     expect(result.stdout).not.toContain('\u001b[2J'); // not a TTY: no screen clearing
   });
 

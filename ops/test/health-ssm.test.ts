@@ -14,7 +14,7 @@ function healthyHost(): StubState {
     inspect,
     pg: { exit: 0 },
     curl: {
-      'http://127.0.0.1:5678/healthz': { code: 200, time: 0.012 },
+      'http://127.0.0.1:5678/healthz/readiness': { code: 200, time: 0.012 },
       'http://127.0.0.1:11434/api/version': { code: 200, time: 0.004 },
       'http://127.0.0.1:6333/readyz': { code: 200, time: 0.003 },
       'http://127.0.0.1:11235/health': { code: 200, time: 0.02 },
@@ -49,7 +49,7 @@ describe('gm-ops health (through SSM)', () => {
     const result = await runWith({ clients: aws.clients() }, 'health', 'good');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(row(result.stdout, 'good', 'n8n')).toMatch(/http \/healthz\s+OK\s+12 ms\s+HTTP 200 \/healthz · docker healthy/);
+    expect(row(result.stdout, 'good', 'n8n')).toMatch(/http \/healthz\/readiness\s+OK\s+12 ms\s+HTTP 200 \/healthz\/readiness · docker healthy/);
     expect(row(result.stdout, 'good', 'postgres')).toMatch(/pg_isready\s+OK\s+\d+ ms\s+accepting connections · docker healthy/);
     expect(row(result.stdout, 'good', 'ollama')).toMatch(/http \/api\/version\s+OK\s+4 ms\s+HTTP 200 \/api\/version · no healthcheck configured/);
     expect(row(result.stdout, 'good', 'qdrant')).toMatch(/http \/readyz\s+OK/);
@@ -67,11 +67,11 @@ describe('gm-ops health (through SSM)', () => {
     const bad = healthyHost();
     bad.inspect!['c-qdrant'].status = 'exited';
     bad.inspect!['c-crawl4ai'].health = 'unhealthy';
-    bad.curl!['http://127.0.0.1:5678/healthz'] = { code: 0, time: 8.0, exit: 28, error: 'curl: (28) Operation timed out after 8001 milliseconds' };
+    bad.curl!['http://127.0.0.1:5678/healthz/readiness'] = { code: 0, time: 8.0, exit: 28, error: 'curl: (28) Operation timed out after 8001 milliseconds' };
     bad.pg = { exit: 1 };
     stub('i-bad', bad);
     const slow = healthyHost();
-    slow.curl!['http://127.0.0.1:5678/healthz'] = { code: 200, time: 2.5 };
+    slow.curl!['http://127.0.0.1:5678/healthz/readiness'] = { code: 200, time: 2.5 };
     slow.curl!['http://127.0.0.1:11434/api/version'] = { code: 200, time: 6.1 };
     stub('i-slow', slow);
 

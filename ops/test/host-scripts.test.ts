@@ -14,7 +14,7 @@ beforeEach(() => {
       c9: { service: 'extra', status: 'running', health: 'none', restarts: 0, startedAt: '2025-01-15T09:00:00Z', image: 'busybox:1' },
     },
     pg: { exit: 2 },
-    curl: { 'http://127.0.0.1:5678/healthz': { code: 200, time: 0.031 } },
+    curl: { 'http://127.0.0.1:5678/healthz/readiness': { code: 200, time: 0.031 } },
   });
 });
 afterEach(() => host.cleanup());
@@ -44,7 +44,7 @@ describe.each(['dash', 'bash'])('under %s', (shell) => {
   it('probes: curl and pg_isready results, refused ports, missing containers', () => {
     const results = parseHostProbes(host.run(hostProbeScript(TOKEN, 5000), shell), TOKEN, 5000);
     expect(results.map((r) => [r.service, r.check, r.outcome, r.detail])).toEqual([
-      ['n8n', 'http /healthz', 'up', 'HTTP 200 /healthz · docker healthy'],
+      ['n8n', 'http /healthz/readiness', 'up', 'HTTP 200 /healthz/readiness · docker healthy'],
       ['postgres', 'pg_isready', 'down', 'container restarting, 7 restarts'],
       ['ollama', 'http /api/version', 'down', 'no container'],
       ['qdrant', 'http /readyz', 'down', 'no container'],

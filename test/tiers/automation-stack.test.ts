@@ -67,9 +67,9 @@ describe('automation tier, in every case', () => {
     });
   });
 
-  test('the target group checks n8n\'s own /healthz on 5678, never a static page', () => {
+  test('the target group checks n8n\'s own readiness (/healthz/readiness) on 5678, never a static page', () => {
     compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      Port: 5678, Protocol: 'HTTP', TargetType: 'instance', HealthCheckPath: '/healthz', Matcher: { HttpCode: '200' },
+      Port: 5678, Protocol: 'HTTP', TargetType: 'instance', HealthCheckPath: '/healthz/readiness', Matcher: { HttpCode: '200' },
     });
   });
 

@@ -14,7 +14,7 @@ export type Level = 'OK' | 'WARN' | 'FAIL' | 'CRITICAL' | 'SKIP' | 'UNKNOWN';
 
 export interface ProbeResult {
   readonly service: string;
-  /** What was checked: "http /healthz", "pg_isready", "tcp 443", "host". */
+  /** What was checked: "http /healthz/readiness", "pg_isready", "tcp 443", "host". */
   readonly check: string;
   readonly outcome: Outcome;
   readonly latencyMs?: number;

@@ -13,6 +13,8 @@ import { hostProbeScript, parseHostProbes } from './host-probes';
 import type { ProbeResult } from './levels';
 import type { HealthTarget } from './targets';
 
+const N8N_HEALTH_PATH = (SERVICES.find((s) => s.name === 'n8n')!.health as { path: string }).path;
+
 export interface DeploymentHealth {
   readonly name: string;
   readonly tier?: string;
@@ -62,7 +64,7 @@ export async function probeDirectRound(targets: readonly HealthTarget[], options
       if (!entry || entry.reach === 'port-forward') {
         results.push({
           service: 'n8n',
-          check: 'http /healthz',
+          check: `http ${N8N_HEALTH_PATH}`,
           outcome: 'unknown',
           detail: entry
             ? 'n8n is reached through SSM port forwarding only (no allowedCidrs); drop --direct to probe it through SSM'
@@ -71,7 +73,7 @@ export async function probeDirectRound(targets: readonly HealthTarget[], options
       } else {
         const url = new URL(entry.value);
         const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-        const healthUrl = new URL('healthz', entry.value.endsWith('/') ? entry.value : `${entry.value}/`).toString();
+        const healthUrl = new URL(N8N_HEALTH_PATH.slice(1), entry.value.endsWith('/') ? entry.value : `${entry.value}/`).toString();
         const [tcp, httpProbe] = await Promise.all([probeTcp(url.hostname, port, probeOptions), probeHttp(healthUrl, probeOptions)]);
         results.push({
           service: 'entry',
@@ -82,7 +84,7 @@ export async function probeDirectRound(targets: readonly HealthTarget[], options
         });
         results.push({
           service: 'n8n',
-          check: 'http /healthz',
+          check: `http ${N8N_HEALTH_PATH}`,
           outcome: httpProbe.ok ? 'up' : 'down',
           latencyMs: httpProbe.latencyMs,
           detail: `${httpProbe.detail} via ${entry.reach === 'cidrs' ? `the host public IP (${entry.note})` : 'the entry URL'}`,

@@ -19,14 +19,14 @@ function listen(server: net.Server): Promise<number> {
   });
 }
 
-/** An HTTP server answering /healthz with 200 (ok), 503 (fail), or never (hang). */
+/** An HTTP server answering /healthz/readiness with 200 (ok), 503 (fail), or never (hang). */
 export async function httpServer(initial: Behaviour = 'ok'): Promise<LocalServer> {
   const sockets = new Set<net.Socket>();
   const state = { behaviour: initial, requests: 0 };
   const server = http.createServer((request, response) => {
     state.requests += 1;
     if (state.behaviour === 'hang') return; // accept, read, never answer
-    response.writeHead(state.behaviour === 'ok' && request.url === '/healthz' ? 200 : 503, { 'content-type': 'application/json' });
+    response.writeHead(state.behaviour === 'ok' && request.url === '/healthz/readiness' ? 200 : 503, { 'content-type': 'application/json' });
     response.end('{"status":"ok"}');
   });
   server.on('connection', (socket) => {
