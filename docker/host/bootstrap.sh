@@ -20,6 +20,8 @@ source "$GM_HOST_ENV_FILE"
 : "${GM_MOUNT_RETRY_SECONDS:=10}"
 : "${GM_INSTALL_DOCKER:=true}"
 : "${GM_N8N_OWNER_EMAIL:=owner@example.com}"
+: "${GM_OWNER_ATTEMPTS:=30}"
+: "${GM_OWNER_RETRY_SECONDS:=10}"
 export GM_PREFIX GM_HOST_ENV_FILE GM_ENV_FILE GM_EFS_MOUNT GM_RUNTIME_DIR
 
 # Pinned runtime tooling. The Compose plugin is downloaded, so its checksum is verified.
@@ -48,9 +50,23 @@ run_step() {
   if [ "$rc" -ne 0 ]; then
     log "step $name: FAILED (exit $rc)"
     signal 1 "bootstrap step $name failed (exit $rc), see $GM_BOOTSTRAP_LOG" || log "cfn-signal failed"
+    mark_unhealthy >>"$GM_BOOTSTRAP_LOG" 2>&1 || log "could not mark the host unhealthy"
     exit 1
   fi
   log "step $name: ok"
+}
+
+# Outside a CloudFormation operation (a replacement host) nobody reads the signal: marking the host
+# unhealthy makes its auto scaling group replace it instead of leaving a broken host in service.
+mark_unhealthy() {
+  local token instance
+  token=$(curl --fail --silent --show-error -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \
+    http://169.254.169.254/latest/api/token)
+  instance=$(curl --fail --silent --show-error -H "X-aws-ec2-metadata-token: $token" \
+    http://169.254.169.254/latest/meta-data/instance-id)
+  aws autoscaling set-instance-health --region "$GM_REGION" --instance-id "$instance" \
+    --health-status Unhealthy --no-should-respect-grace-period
+  log "host $instance marked unhealthy: its auto scaling group replaces it"
 }
 
 install_packages() {
@@ -125,12 +141,24 @@ start_runtime() {
 # n8n's owner is claimed by its first visitor: claim it here, on localhost, before any network sees n8n.
 # The password goes to curl on stdin, never on a command line.
 setup_owner() {
-  local base="http://127.0.0.1:5678" settings password
-  settings=$(curl --fail --silent --show-error "$base/rest/settings") || return 1
-  if ! grep -q '"showSetupOnFirstLoad":true' <<<"$settings"; then
-    echo "n8n owner already set up"
-    return 0
-  fi
+  local base="http://127.0.0.1:5678" settings password attempt
+  # Only n8n's JSON settings answer the question; anything else (a page served while n8n starts) means ask again.
+  for ((attempt = 1; attempt <= GM_OWNER_ATTEMPTS; attempt++)); do
+    settings=$(curl --fail --silent --show-error "$base/rest/settings" || true)
+    if grep -q '"showSetupOnFirstLoad":false' <<<"$settings"; then
+      echo "n8n owner already set up"
+      return 0
+    fi
+    if grep -q '"showSetupOnFirstLoad":true' <<<"$settings"; then
+      break
+    fi
+    echo "n8n settings not available yet (attempt $attempt of $GM_OWNER_ATTEMPTS)" >&2
+    if ((attempt == GM_OWNER_ATTEMPTS)); then
+      echo "n8n never answered whether it has an owner: not exposing it" >&2
+      return 1
+    fi
+    sleep "$GM_OWNER_RETRY_SECONDS"
+  done
   password=$(sed -n 's/^N8N_OWNER_PASSWORD=//p' "$GM_ENV_FILE")
   if [ -z "$password" ]; then
     echo "N8N_OWNER_PASSWORD missing from $GM_ENV_FILE" >&2

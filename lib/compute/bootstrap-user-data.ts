@@ -29,7 +29,7 @@ export function addBootstrapCommands(userData: ec2.UserData, props: BootstrapUse
       GM_STACK_NAME: signal.stackName,
       GM_SIGNAL_RESOURCE: signal.resource,
       GM_REGION: signal.region,
-    }).map(([key, value]) => `${key}='${value}'`).join('\n'),
+    }).map(([key, value]) => `${key}=${shellQuote(value)}`).join('\n'),
   });
 
   userData.addCommands(
@@ -50,7 +50,13 @@ export function addBootstrapCommands(userData: ec2.UserData, props: BootstrapUse
     settings,
     'GM_HOST_ENV',
     `for attempt in 1 2 3 4 5; do aws s3 cp --only-show-errors '${props.runtime.s3ObjectUrl}' "$GM_RUNTIME_DIR/runtime.zip" --region '${signal.region}' && break; [ "$attempt" = 5 ] && fail download-runtime; sleep 5; done`,
+    'command -v unzip >/dev/null || dnf install -y unzip || fail unpack-runtime',
     'unzip -o -q "$GM_RUNTIME_DIR/runtime.zip" -d "$GM_RUNTIME_DIR" && rm -f "$GM_RUNTIME_DIR/runtime.zip" || fail unpack-runtime',
     'exec bash "$GM_RUNTIME_DIR/host/bootstrap.sh"',
   );
+}
+
+/** Single-quotes a value for bash (`'` becomes `'\''`), so any setting sources safely. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, "'\\''")}'`;
 }

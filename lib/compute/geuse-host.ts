@@ -68,6 +68,7 @@ export class GeuseHost extends Construct {
   public readonly role: iam.Role;
   public readonly launchTemplate: ec2.LaunchTemplate;
   private readonly settings: Record<string, string>;
+  private ownGroupAcknowledged = false;
 
   constructor(scope: Construct, id: string, props: GeuseHostProps) {
     super(scope, id);
@@ -144,7 +145,9 @@ export class GeuseHost extends Construct {
             onDemandAllocationStrategy: autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
           },
       },
-      capacityRebalance: market === 'spot',
+      // No capacity rebalancing: it starts the replacement before the old host stops, and the replacement
+      // would only wait on the single-writer fence. The spot watcher stops cleanly within the two-minute notice.
+      capacityRebalance: false,
       signals: autoscaling.Signals.waitForCount(1, { timeout: props.bootstrapTimeout }),
       updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
         maxBatchSize: 1,
@@ -166,6 +169,8 @@ export class GeuseHost extends Construct {
     const signalResource = stack.getLogicalId(cfnGroup);
 
     // signals: the auto scaling group grants the role cloudformation:SignalResource on this stack only.
+    // A bootstrap that fails outside a CloudFormation operation marks its host unhealthy to get it replaced.
+    this.allowOnOwnGroup('ReplaceOwnFailedHost', 'autoscaling:SetInstanceHealth');
 
     addBootstrapCommands(userData, {
       runtime,
@@ -197,26 +202,37 @@ export class GeuseHost extends Construct {
       heartbeatTimeout: Math.min(timeout.toSeconds(), 7200),
       defaultResult: 'ABANDON',
     }];
-    const stack = Stack.of(this);
+    this.allowOnOwnGroup('ReleaseOwnHostToLoadBalancer', 'autoscaling:CompleteLifecycleAction');
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'FindOwnAutoScalingGroup',
       actions: ['autoscaling:DescribeAutoScalingInstances'],
       resources: ['*'],
     }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'ReleaseOwnHostToLoadBalancer',
-      actions: ['autoscaling:CompleteLifecycleAction'],
-      // The group's generated name starts with the stack name; naming the group itself would be circular.
-      resources: [stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: `*:autoScalingGroupName/${stack.stackName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    }));
-    const env = nagEnv(stack);
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'autoscaling:DescribeAutoScalingInstances supports no resource-level permissions; it only reads which group the host belongs to.',
-    }, {
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:${env.partition}:autoscaling:${env.region}:${env.account}:autoScalingGroup:*:autoScalingGroupName/${stack.stackName}-*]`,
-      reason: 'Scoped to the auto scaling groups of this stack by name prefix; the group\'s own ARN cannot be referenced from its launch template\'s role without a cycle.',
     });
     return { GM_LIFECYCLE_HOOK: hookName };
+  }
+
+  /**
+   * Allows `action` on this stack's auto scaling groups. The group's generated name starts with the stack
+   * name; naming the group itself from its own launch template's role would be circular.
+   */
+  private allowOnOwnGroup(sid: string, action: string): void {
+    const stack = Stack.of(this);
+    const env = nagEnv(stack);
+    const groups = `*:autoScalingGroupName/${stack.stackName}-*`;
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid,
+      actions: [action],
+      resources: [stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: groups, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }));
+    if (this.ownGroupAcknowledged) return;
+    this.ownGroupAcknowledged = true;
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:${env.partition}:autoscaling:${env.region}:${env.account}:autoScalingGroup:${groups}]`,
+      reason: 'Scoped to the auto scaling groups of this stack by name prefix; the group\'s own ARN cannot be referenced from its launch template\'s role without a cycle.',
+    });
   }
 }

@@ -17,10 +17,14 @@ export const RETAINED_FILE_SYSTEM_CONTEXT_KEY = 'retainedFileSystemId';
 /** Signal timeouts when the config gives none: the GPU AMI and model pulls take longer. */
 const DEFAULT_BOOTSTRAP_TIMEOUT_MINUTES: Record<Tier, number> = { dev: 30, automation: 30, gpu: 45 };
 
+/** Root volumes when the config gives none: the Deep Learning AMI's own snapshot is far larger than AL2023's. */
+const DEFAULT_ROOT_VOLUME_GIB: Record<Tier, number> = { dev: 50, automation: 50, gpu: 100 };
+
 /** A validated deployment, ready for the constructs. */
-export interface DeploymentConfig extends Omit<ParsedDeployment, 'bootstrapTimeoutMinutes'> {
+export interface DeploymentConfig extends Omit<ParsedDeployment, 'bootstrapTimeoutMinutes' | 'rootVolumeGiB'> {
   readonly name: string;
   readonly bootstrapTimeoutMinutes: number;
+  readonly rootVolumeGiB: number;
 }
 
 
@@ -95,6 +99,7 @@ function validateDeployment(name: string, raw: unknown): DeploymentConfig {
     ...parsed,
     name,
     bootstrapTimeoutMinutes: parsed.bootstrapTimeoutMinutes ?? DEFAULT_BOOTSTRAP_TIMEOUT_MINUTES[parsed.tier],
+    rootVolumeGiB: parsed.rootVolumeGiB ?? DEFAULT_ROOT_VOLUME_GIB[parsed.tier],
   };
 }
 

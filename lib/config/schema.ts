@@ -6,7 +6,7 @@ export const INSTANCE_SIZES = ['large', 'xlarge', '2xlarge', '4xlarge'] as const
 export type InstanceSize = (typeof INSTANCE_SIZES)[number];
 
 /** GPU instance families the gpu tier accepts (NVIDIA, supported by the Deep Learning Base AMI). */
-export const GPU_FAMILIES = ['g4dn', 'g5', 'g6', 'g6e', 'gr6', 'p3', 'p4d', 'p5'] as const;
+export const GPU_FAMILIES = ['g4dn', 'g5', 'g6', 'g6e', 'gr6', 'p4d', 'p5'] as const;
 
 export const MARKETS = ['spot', 'on-demand'] as const;
 
@@ -69,8 +69,8 @@ export const deploymentSchema = z.strictObject({
   n8nOwnerEmail: z.email({ message: 'expected an email address such as ops@example.com' }).default('owner@example.com'),
   /** How long CloudFormation waits for the host's success signal. */
   bootstrapTimeoutMinutes: positiveMinutes(120).optional(),
-  /** Root volume size in GiB (images, Qdrant's local storage). */
-  rootVolumeGiB: z.number().int().min(30, { message: 'expected 30 to 1000 GiB' }).max(1000, { message: 'expected 30 to 1000 GiB' }).default(50),
+  /** Root volume size in GiB (images, Qdrant's local storage); 50 by default, 100 on gpu (the AMI carries CUDA). */
+  rootVolumeGiB: z.number().int().min(30, { message: 'expected 30 to 1000 GiB' }).max(1000, { message: 'expected 30 to 1000 GiB' }).optional(),
   /** Ollama models pulled after the stack is healthy, kept on EFS. */
   models: z.array(z.string().regex(MODEL, { message: 'expected an Ollama model name such as llama3.2:1b' })).default(['llama3.2:1b']),
   /** Minutes between Qdrant snapshots to EFS. */

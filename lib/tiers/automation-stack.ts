@@ -7,8 +7,11 @@ import { cpuInstanceTypes } from '../compute/instance-types';
 import { N8nLoadBalancer } from '../compute/n8n-load-balancer';
 import { AL2023_AMI_PARAMETER, GeuseComputeStack, GeuseComputeStackProps } from './compute-stack';
 
-/** Extra time the load balancer's health check waits beyond the bootstrap before judging a new host. */
-export const HEALTH_CHECK_GRACE_MARGIN = Duration.minutes(5);
+/**
+ * How long a new host's load balancer health is ignored. The launch lifecycle hook holds the host until the
+ * bootstrap is done, and the grace period only starts after that, so it covers n8n settling, not the bootstrap.
+ */
+export const HEALTH_CHECK_GRACE_PERIOD = Duration.minutes(5);
 
 /**
  * `GeuseAutomation-<name>`: n8n on the internet (or the allowed CIDRs) through an application load balancer.
@@ -28,7 +31,7 @@ export class GeuseAutomationStack extends GeuseComputeStack {
       holdUntilBootstrapped: true,
       healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
         additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
-        gracePeriod: Duration.minutes(config.bootstrapTimeoutMinutes).plus(HEALTH_CHECK_GRACE_MARGIN),
+        gracePeriod: HEALTH_CHECK_GRACE_PERIOD,
       }),
       settings: { GM_N8N_BIND: '0.0.0.0', GM_N8N_PROXY_HOPS: '1' },
     });

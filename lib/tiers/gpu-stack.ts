@@ -9,7 +9,7 @@ import { gpuOptionsSchema } from '../config/schema';
 import { CloudFrontOriginFacing } from '../compute/cloudfront-origin-facing';
 import { N8nLoadBalancer } from '../compute/n8n-load-balancer';
 import { GeuseComputeStack, GeuseComputeStackProps } from './compute-stack';
-import { HEALTH_CHECK_GRACE_MARGIN } from './automation-stack';
+import { HEALTH_CHECK_GRACE_PERIOD } from './automation-stack';
 
 /**
  * AL2023 Deep Learning Base OSS NVIDIA AMI (driver, Docker and the NVIDIA container toolkit included),
@@ -40,7 +40,7 @@ export class GeuseGpuStack extends GeuseComputeStack {
       holdUntilBootstrapped: true,
       healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
         additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
-        gracePeriod: Duration.minutes(config.bootstrapTimeoutMinutes).plus(HEALTH_CHECK_GRACE_MARGIN),
+        gracePeriod: HEALTH_CHECK_GRACE_PERIOD,
       }),
       settings: { GM_N8N_BIND: '0.0.0.0', GM_N8N_PROXY_HOPS: '2' },
     });

@@ -48,6 +48,8 @@ function boot(script: string, prepare: (state: string) => void = () => undefined
   fs.writeFileSync(path.join(state, 'ps'), psTable());
   fs.writeFileSync(path.join(state, 'inspect'), 'running healthy\n');
   fs.writeFileSync(path.join(state, 'import'), 'Successfully imported 3 credentials.\n');
+  fs.writeFileSync(path.join(state, 'curl.imds-token'), '200\ntoken-1');
+  fs.writeFileSync(path.join(state, 'curl.instance-id'), '200\ni-0abc');
   prepare(state);
   const stubLog = path.join(root, 'calls.log');
   fs.writeFileSync(stubLog, '');
@@ -67,6 +69,7 @@ function boot(script: string, prepare: (state: string) => void = () => undefined
         RUNTIME_ZIP: runtimeZip,
         GM_MOUNT_ATTEMPTS: '3',
         GM_HEALTH_ATTEMPTS: '3',
+        GM_OWNER_ATTEMPTS: '3',
         GM_FENCE_ATTEMPTS: '2',
         ...env,
       },
@@ -137,6 +140,36 @@ describe('the rendered bootstrap, executed under bash', () => {
   test('an existing owner is left alone', async () => {
     const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'n8n-settings'), '{"data":{"userManagement":{"showSetupOnFirstLoad":false}}}'));
     expect(result.calls.some((c) => c.includes('/rest/owner/setup'))).toBe(false);
+    expect(signals(result.calls)[0]).toMatch(/--exit-code 0/);
+  });
+
+  test('while n8n is still starting (no JSON settings yet) the owner setup asks again, then sets the owner up', async () => {
+    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'n8n-settings.1'), 'n8n is starting up. Please wait'));
+    expect(result.calls.filter((c) => c.includes('/rest/settings'))).toHaveLength(2);
+    expect(fs.existsSync(path.join(result.state, 'owner-setup.json'))).toBe(true);
+    expect(signals(result.calls)[0]).toMatch(/--exit-code 0/);
+  });
+
+  test('an n8n that never says whether it has an owner is never exposed: the step fails', async () => {
+    const result = await boot(userData.automation, (state) => fs.writeFileSync(path.join(state, 'n8n-settings'), 'n8n is starting up. Please wait'));
+    expect(result.calls.filter((c) => c.includes('/rest/settings'))).toHaveLength(3);
+    expect(result.calls.some((c) => c.includes('/rest/owner/setup'))).toBe(false);
+    expect(result.calls.some((c) => c.startsWith('aws autoscaling complete-lifecycle-action'))).toBe(false);
+    expect(signals(result.calls)).toEqual([expect.stringMatching(/--exit-code 1 --reason bootstrap step setup-owner failed/)]);
+  });
+
+  test('a failed bootstrap marks its host unhealthy, so a replacement host that fails is itself replaced', async () => {
+    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'up.exit'), '1'));
+    expect(result.calls).toContain('aws autoscaling set-instance-health --region eu-west-1 --instance-id i-0abc --health-status Unhealthy --no-should-respect-grace-period');
+    expect(indexOf(result.calls, /^aws autoscaling set-instance-health/)).toBeGreaterThan(indexOf(result.calls, /^cfn-signal --exit-code 1/));
+  });
+
+  test('a setting with a quote in it is written so that bash reads it back intact', async () => {
+    const quoted = renderUserData(synthDeployment('my-stack', { tier: 'dev', n8nOwnerEmail: "o'brien@example.com" }).compute, {
+      region: 'eu-west-1', account: '123456789012', references: (name: string) => (name === 'FileSystemId' ? FILE_SYSTEM_ID : `ref-${name}`),
+    });
+    const result = await boot(quoted);
+    expect(JSON.parse(fs.readFileSync(path.join(result.state, 'owner-setup.json'), 'utf8')).email).toBe("o'brien@example.com");
     expect(signals(result.calls)[0]).toMatch(/--exit-code 0/);
   });
 

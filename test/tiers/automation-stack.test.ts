@@ -73,10 +73,12 @@ describe('automation tier, in every case', () => {
     });
   });
 
-  test('the auto scaling group is the target and uses the load balancer\'s health with a grace period longer than the bootstrap', () => {
+  test('the auto scaling group is the target and uses the load balancer\'s health, judged only after the bootstrap released the host', () => {
     const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
     expect(group.Properties.HealthCheckType).toBe('ELB');
-    expect(group.Properties.HealthCheckGracePeriod).toBeGreaterThan(group.CreationPolicy.ResourceSignal.Timeout.match(/PT(\d+)M/)[1] * 60);
+    // The grace period starts when the launch hook completes, i.e. after the bootstrap: it only covers n8n settling.
+    expect(group.Properties.HealthCheckGracePeriod).toBe(300);
+    expect(group.Properties.LifecycleHookSpecificationList[0].LifecycleTransition).toBe('autoscaling:EC2_INSTANCE_LAUNCHING');
     expect(JSON.stringify(group.Properties.TargetGroupARNs)).toMatch(/EntryN8n/);
   });
 

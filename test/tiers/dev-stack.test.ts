@@ -58,6 +58,15 @@ describe.each([
     for (const type of types) expect(type).toMatch(/\.large$/);
   });
 
+  test('no capacity rebalancing: a replacement would start before the old host lets go of the data', () => {
+    expect(autoScalingGroup(compute).Properties.CapacityRebalance).toBe(false);
+  });
+
+  test('a host whose bootstrap fails may mark itself unhealthy, in this stack\'s groups only', () => {
+    const statement = policyStatements(compute).find((s) => s.Action === 'autoscaling:SetInstanceHealth');
+    expect(JSON.stringify(statement!.Resource)).toMatch(/:autoScalingGroup:\*:autoScalingGroupName\/Geuse(Dev-my-stack|Dev-team)-\*/);
+  });
+
   test('creation waits for one signal; updates replace the host without two running at once', () => {
     const group = autoScalingGroup(compute);
     expect(group.CreationPolicy).toEqual({ ResourceSignal: { Count: 1, Timeout: 'PT30M' } });

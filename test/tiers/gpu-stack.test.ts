@@ -22,6 +22,10 @@ describe('gpu tier', () => {
     expect(types).toEqual(['g4dn.xlarge', 'g5.xlarge', 'g6.xlarge']);
   });
 
+  test('a 100 GiB root volume: the Deep Learning AMI\'s snapshot does not fit in the CPU tiers\' 50', () => {
+    expect(launchTemplateData(compute).BlockDeviceMappings[0].Ebs).toMatchObject({ VolumeSize: 100, VolumeType: 'gp3', Encrypted: true });
+  });
+
   test('a longer signal timeout, Docker from the AMI, the GPU runtime variant on the host', () => {
     const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
     expect(group.CreationPolicy.ResourceSignal.Timeout).toBe('PT45M');
@@ -86,6 +90,6 @@ describe('gpu tier', () => {
 describe('gpu configuration errors', () => {
   test('a non-GPU instance type is refused', () => {
     expect(() => synthDeployment('big', { tier: 'gpu', gpu: { instanceTypes: ['g5.xlarge', 'm5.xlarge'] } }))
-      .toThrow('Invalid configuration: geusemaker:deployments.big.gpu.instanceTypes.1 = "m5.xlarge": expected a GPU instance type of the families g4dn, g5, g6, g6e, gr6, p3, p4d, p5 (e.g. g5.xlarge)');
+      .toThrow('Invalid configuration: geusemaker:deployments.big.gpu.instanceTypes.1 = "m5.xlarge": expected a GPU instance type of the families g4dn, g5, g6, g6e, gr6, p4d, p5 (e.g. g5.xlarge)');
   });
 });
