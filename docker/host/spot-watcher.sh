@@ -35,6 +35,7 @@ main() {
   : "${GM_SPOT_POLL_SECONDS:=5}"
   : "${GM_SPOT_MAX_POLLS:=0}"
   : "${GM_STOP_SCRIPT:=$GM_RUNTIME_DIR/host/stop.sh}"
+  : "${GM_SPOT_SNAPSHOT_TIMEOUT:=40}"
   gm_require_uint GM_SPOT_POLL_SECONDS
   [[ "$GM_SPOT_MAX_POLLS" =~ ^[0-9]+$ ]] || gm_die 2 "setting GM_SPOT_MAX_POLLS must be a whole number (got '$GM_SPOT_MAX_POLLS')"
 
@@ -61,7 +62,9 @@ main() {
         200)
           gm_warn "spot watcher: interruption notice received: $(tr -d '\n' <"$body"); stopping the stack"
           rc=0
-          bash "$GM_STOP_SCRIPT" || rc=$?
+          # Two minutes in all: the Qdrant snapshot gets a bounded share of them.
+          GM_QDRANT_SNAPSHOT_CREATE_TIMEOUT=$GM_SPOT_SNAPSHOT_TIMEOUT GM_QDRANT_SNAPSHOT_DOWNLOAD_TIMEOUT=$GM_SPOT_SNAPSHOT_TIMEOUT \
+            bash "$GM_STOP_SCRIPT" || rc=$?
           if ((rc == 0)); then
             gm_info "spot watcher: stack stopped cleanly before the interruption"
           else

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Stop the GeuseMaker stack cleanly: Qdrant snapshot to EFS, graceful `docker compose stop`
-# (PostgreSQL shuts down with a checkpoint), then the single-writer fence is released.
+# Stop the GeuseMaker stack cleanly: n8n and PostgreSQL first (PostgreSQL shuts down with a checkpoint),
+# then a Qdrant snapshot to EFS, a graceful `docker compose stop` of the rest, and the single-writer fence
+# is released.
 #
 # ExecStop of geusemaker.service (reboot, shutdown) and run by spot-watcher.sh on a spot
 # interruption notice; safe to run when nothing runs. Every step is attempted even if an earlier one
@@ -46,6 +47,13 @@ main() {
   case "$GM_TIER" in dev | automation | gpu) ;; *) GM_TIER=dev ;; esac
   gm_export_compose_env
   gm_info "stop: stopping the stack (deployment $GM_DEPLOYMENT)"
+
+  # The writers first: n8n, then PostgreSQL with its shutdown checkpoint, before the Qdrant snapshot can
+  # use up a spot interruption's two minutes.
+  gm_info "stop: stopping n8n and PostgreSQL first (timeout ${GM_STOP_TIMEOUT}s)"
+  if ! gm_compose stop --timeout "$GM_STOP_TIMEOUT" n8n postgres 2>&1 | gm_log_lines INFO "compose:"; then
+    gm_warn "stop: stopping n8n and PostgreSQL failed; the full stop below tries again"
+  fi
 
   if ! gm_fence_holder_pid >/dev/null; then
     gm_info "stop: this host does not hold the fence: no Qdrant snapshot to EFS"

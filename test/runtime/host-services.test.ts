@@ -46,6 +46,11 @@ describe('spot-watcher.sh', () => {
     expect(fs.readdirSync(fleet.efs.snapshotDir)).toHaveLength(1);
     expect(fleet.efs.lockIsFree()).toBe(true);
     expect(host.log('stop')).toContain('stop: done');
+    // The snapshot gets a bounded share of the two minutes.
+    const create = host.calls().find((c) => c.includes('/snapshots?wait=true'));
+    const download = host.calls().find((c) => / -o .*\/snapshots\/|\/snapshots\/\S+ -o /.test(c) || (c.includes('/snapshots/') && !c.includes('DELETE')));
+    expect(create).toMatch(/--max-time 40\b/);
+    expect(download).toMatch(/--max-time 40\b/);
   });
 
   test('never stops anything while there is no notice (bounded here by GM_SPOT_MAX_POLLS)', async () => {

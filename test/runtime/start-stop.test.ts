@@ -278,8 +278,13 @@ describe('stop.sh', () => {
     // The API key goes through curl's stdin config, never its argv.
     expect(host.readState('curl-config.log')).toContain(`header = "api-key: ${SECRETS.QDRANT_API_KEY}"`);
     expect(host.calls().join('\n')).not.toContain(SECRETS.QDRANT_API_KEY);
-    // Snapshot first (Qdrant must be running), then a graceful stop with a timeout, then the fence.
+    // The writers (n8n, PostgreSQL) stop first, then the snapshot (Qdrant must be running), then a graceful
+    // stop of the rest with a timeout, then the fence.
     const calls = host.calls();
+    const writers = calls.findIndex((c) => /^docker compose .* stop --timeout 30 n8n postgres$/.test(c));
+    const firstCreate = calls.findIndex((c) => c.includes('/snapshots?wait=true'));
+    expect(writers).toBeGreaterThan(-1);
+    expect(firstCreate).toBeGreaterThan(writers);
     const lastCreate = calls.map((c, i) => (c.includes('/snapshots?wait=true') ? i : -1)).filter((i) => i >= 0).pop()!;
     const stop = calls.findIndex((c) => /^docker compose .* stop --timeout 30$/.test(c));
     expect(stop).toBeGreaterThan(lastCreate);
