@@ -176,15 +176,13 @@ release_host() {
     echo "no load balancer to release the host to"
     return 0
   fi
-  local token instance group
+  local token instance
   token=$(curl --fail --silent --show-error -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \
     http://169.254.169.254/latest/api/token)
   instance=$(curl --fail --silent --show-error -H "X-aws-ec2-metadata-token: $token" \
     http://169.254.169.254/latest/meta-data/instance-id)
-  group=$(aws autoscaling describe-auto-scaling-instances --region "$GM_REGION" --instance-ids "$instance" \
-    --query 'AutoScalingInstances[0].AutoScalingGroupName' --output text)
   aws autoscaling complete-lifecycle-action --region "$GM_REGION" --lifecycle-hook-name "$GM_LIFECYCLE_HOOK" \
-    --auto-scaling-group-name "$group" --instance-id "$instance" --lifecycle-action-result CONTINUE
+    --auto-scaling-group-name "$GM_AUTO_SCALING_GROUP" --instance-id "$instance" --lifecycle-action-result CONTINUE
 }
 
 enable_services() {

@@ -12,6 +12,11 @@ import { addBootstrapCommands } from './bootstrap-user-data';
 import { runtimeAsset } from './runtime-asset';
 
 export interface GeuseHostProps {
+  /**
+   * Name of the auto scaling group: one per deployment whatever the tier, so two compute stacks can never run
+   * at once (the second fails to create).
+   */
+  readonly autoScalingGroupName: string;
   /** VPC of the data stack. */
   readonly vpc: ec2.IVpc;
   /** Subnets the host may launch in (public: it reaches the internet without a NAT gateway). */
@@ -68,6 +73,7 @@ export class GeuseHost extends Construct {
   public readonly role: iam.Role;
   public readonly launchTemplate: ec2.LaunchTemplate;
   private readonly settings: Record<string, string>;
+  private readonly autoScalingGroupName: string;
   private ownGroupAcknowledged = false;
 
   constructor(scope: Construct, id: string, props: GeuseHostProps) {
@@ -79,7 +85,8 @@ export class GeuseHost extends Construct {
       throw new Error(`GeuseHost: bootstrapTimeout must be at least 1 minute, got ${props.bootstrapTimeout.toHumanString()}`);
     }
     const market = props.market ?? 'spot';
-    this.settings = { ...props.settings };
+    this.settings = { ...props.settings, GM_AUTO_SCALING_GROUP: props.autoScalingGroupName };
+    this.autoScalingGroupName = props.autoScalingGroupName;
     const stack = Stack.of(this);
 
     this.role = new iam.Role(this, 'Role', {
@@ -126,6 +133,7 @@ export class GeuseHost extends Construct {
     });
 
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Resource', {
+      autoScalingGroupName: props.autoScalingGroupName,
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
       minCapacity: 1,
@@ -203,36 +211,24 @@ export class GeuseHost extends Construct {
       defaultResult: 'ABANDON',
     }];
     this.allowOnOwnGroup('ReleaseOwnHostToLoadBalancer', 'autoscaling:CompleteLifecycleAction');
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'FindOwnAutoScalingGroup',
-      actions: ['autoscaling:DescribeAutoScalingInstances'],
-      resources: ['*'],
-    }));
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason: 'autoscaling:DescribeAutoScalingInstances supports no resource-level permissions; it only reads which group the host belongs to.',
-    });
     return { GM_LIFECYCLE_HOOK: hookName };
   }
 
-  /**
-   * Allows `action` on this stack's auto scaling groups. The group's generated name starts with the stack
-   * name; naming the group itself from its own launch template's role would be circular.
-   */
+  /** Allows `action` on this host's own auto scaling group (its ARN carries a generated id, hence the `*`). */
   private allowOnOwnGroup(sid: string, action: string): void {
     const stack = Stack.of(this);
     const env = nagEnv(stack);
-    const groups = `*:autoScalingGroupName/${stack.stackName}-*`;
+    const group = `*:autoScalingGroupName/${this.autoScalingGroupName}`;
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid,
       actions: [action],
-      resources: [stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: groups, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      resources: [stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: group, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     }));
     if (this.ownGroupAcknowledged) return;
     this.ownGroupAcknowledged = true;
     Validations.of(this.role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:${env.partition}:autoscaling:${env.region}:${env.account}:autoScalingGroup:${groups}]`,
-      reason: 'Scoped to the auto scaling groups of this stack by name prefix; the group\'s own ARN cannot be referenced from its launch template\'s role without a cycle.',
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:${env.partition}:autoscaling:${env.region}:${env.account}:autoScalingGroup:${group}]`,
+      reason: 'The host\'s own auto scaling group, by its fixed name; the wildcard stands for the group id AWS generates.',
     });
   }
 }

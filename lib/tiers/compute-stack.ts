@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { OUTPUT_KEYS, TAG_KEYS, Tier } from '../../ops/src/contract';
+import { OUTPUT_KEYS, TAG_KEYS, Tier, autoScalingGroupName } from '../../ops/src/contract';
 import { DeploymentConfig } from '../config/load-config';
 import { GeuseDataStack } from '../data/data-stack';
 import { GeuseHost, GeuseHostProps } from '../compute/geuse-host';
@@ -56,6 +56,7 @@ export abstract class GeuseComputeStack extends Stack {
   protected createHost(options: TierHostOptions): GeuseHost {
     const { config, data } = this;
     this.hostConstruct = new GeuseHost(this, 'Host', {
+      autoScalingGroupName: autoScalingGroupName(config.name),
       vpc: data.vpc,
       vpcSubnets: data.hostSubnets,
       securityGroup: data.hostSecurityGroup,

@@ -52,6 +52,14 @@ export function parseStackName(stackName: string): ParsedStackName | undefined {
   return tier ? { kind: 'compute', tier, deployment } : undefined;
 }
 
+/**
+ * The name of a deployment's auto scaling group. Every tier uses the same name, so a second compute stack for a
+ * deployment fails to create (the name is taken) before it could launch a second host against the same data.
+ */
+export function autoScalingGroupName(deployment: string): string {
+  return `geusemaker-${deployment}`;
+}
+
 /** Tags carried by every resource. */
 export const TAG_KEYS = {
   deployment: 'geuse:deployment',

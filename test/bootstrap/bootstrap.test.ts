@@ -223,7 +223,7 @@ describe('the rendered bootstrap, executed under bash', () => {
     expect(owner).toBeGreaterThan(-1);
     expect(release).toBeGreaterThan(owner);
     expect(signal).toBeGreaterThan(release);
-    expect(result.calls[release]).toContain('--lifecycle-hook-name geusemaker-bootstrap --auto-scaling-group-name GeuseAutomation-demo-HostASG-ABC');
+    expect(result.calls[release]).toContain('--lifecycle-hook-name geusemaker-bootstrap --auto-scaling-group-name geusemaker-demo');
     expect(result.calls[release]).toContain('--lifecycle-action-result CONTINUE');
   });
 

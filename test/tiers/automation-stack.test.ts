@@ -113,7 +113,7 @@ describe('automation tier, in every case', () => {
     expect(userData).toContain("GM_LIFECYCLE_HOOK='geusemaker-bootstrap'");
     const statements = Object.values(compute.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const release = statements.find((s: { Action: unknown }) => s.Action === 'autoscaling:CompleteLifecycleAction');
-    expect(JSON.stringify(release.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/GeuseAutomation-demo-*');
+    expect(JSON.stringify(release.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/geusemaker-demo"');
   });
 
   test('n8n binds beyond localhost only because the load balancer is its sole peer', () => {

@@ -62,9 +62,13 @@ describe.each([
     expect(autoScalingGroup(compute).Properties.CapacityRebalance).toBe(false);
   });
 
-  test('a host whose bootstrap fails may mark itself unhealthy, in this stack\'s groups only', () => {
+  test('a host whose bootstrap fails may mark itself unhealthy, in its own group only', () => {
     const statement = policyStatements(compute).find((s) => s.Action === 'autoscaling:SetInstanceHealth');
-    expect(JSON.stringify(statement!.Resource)).toMatch(/:autoScalingGroup:\*:autoScalingGroupName\/Geuse(Dev-my-stack|Dev-team)-\*/);
+    expect(JSON.stringify(statement!.Resource)).toMatch(/:autoScalingGroup:\*:autoScalingGroupName\/geusemaker-(my-stack|team)"(\]\]\})?$/);
+  });
+
+  test('the group has the deployment\'s fixed name, so a second compute stack for it cannot be created', () => {
+    expect(autoScalingGroup(compute).Properties.AutoScalingGroupName).toMatch(/^geusemaker-(my-stack|team)$/);
   });
 
   test('creation waits for one signal; updates replace the host without two running at once', () => {

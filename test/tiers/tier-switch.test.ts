@@ -16,6 +16,15 @@ describe('switching tier never touches the data', () => {
     for (const other of others) expect(other).toEqual(dev);
   });
 
+  test('every tier names the group after the deployment: deploying a second tier before destroying the first fails to create', () => {
+    const names = TIERS.map((tier) => {
+      const app = new App({ context: contextWith({ 'my-stack': { tier } }) });
+      const [stacks] = buildApp(app);
+      return Object.values(Template.fromStack(stacks.compute).findResources('AWS::AutoScaling::AutoScalingGroup'))[0].Properties.AutoScalingGroupName;
+    });
+    expect(new Set(names)).toEqual(new Set(['geusemaker-my-stack']));
+  });
+
   test('one compute stack per deployment, named after its tier', () => {
     for (const tier of TIERS) {
       const app = new App({ context: contextWith({ 'my-stack': { tier } }) });
