@@ -9,22 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FakeAws, awsError } from './helpers/fake-aws';
 import { FakeAwsData, fileSystemOf } from './helpers/fake-aws-data';
-import { FakePricing, ec2Product, regionProducts } from './helpers/fake-pricing';
+import { EU_WEST_1_PRICES, FakePricing, ec2Product, regionProducts } from './helpers/fake-pricing';
 import { runWith } from './helpers/harness';
 
-const EU = {
-  gp3: '0.0880000000',
-  efsStandard: '0.3300000000',
-  efsRead: '0.0330000000',
-  efsWrite: '0.0660000000',
-  ipv4: '0.0050000000',
-  alb: '0.0252000000',
-  lcu: '0.0080000000',
-  secret: '0.4000000000',
-  secretApiPerRequest: '0.0000050000',
-  natHour: '0.0480000000',
-  natGb: '0.0480000000',
-};
+const EU = EU_WEST_1_PRICES;
 
 let aws: FakeAws;
 let data: FakeAwsData;

@@ -20,26 +20,14 @@ import { tieredCost } from '../src/cost/prices';
 import { costJson, money } from '../src/cost/render';
 import { describeSpotPrices, integrateSpot, latestPrices } from '../src/cost/spot';
 import { awsError } from './helpers/fake-aws';
-import { FakePricing, cloudFrontProducts, ec2Product, productDocument, regionProducts } from './helpers/fake-pricing';
+import { FakePricing, cloudFrontProducts, ec2Product, productDocument, regionProducts, EU_WEST_1_PRICES } from './helpers/fake-pricing';
 import { FakeClock } from './helpers/harness';
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
 const pricingClient = () => new PricingClient({ region: 'us-east-1', credentials });
 const ec2Client = (region = 'eu-west-1') => new EC2Client({ region, credentials });
 
-const EU_PRICES = {
-  gp3: '0.0880000000',
-  efsStandard: '0.3300000000',
-  efsRead: '0.0330000000',
-  efsWrite: '0.0660000000',
-  ipv4: '0.0050000000',
-  alb: '0.0252000000',
-  lcu: '0.0080000000',
-  secret: '0.4000000000',
-  secretApiPerRequest: '0.0000050000',
-  natHour: '0.0480000000',
-  natGb: '0.0480000000',
-};
+const EU_PRICES = EU_WEST_1_PRICES;
 
 let fake: FakePricing;
 let tmp: string;

@@ -257,3 +257,18 @@ export class FakePricing {
     return this.ec2.commandCalls(DescribeSpotPriceHistoryCommand).length;
   }
 }
+
+/** Realistic eu-west-1 list prices (USD) of the non-EC2 products, as the Price List API gives them. */
+export const EU_WEST_1_PRICES = {
+  gp3: '0.0880000000',
+  efsStandard: '0.3300000000',
+  efsRead: '0.0330000000',
+  efsWrite: '0.0660000000',
+  ipv4: '0.0050000000',
+  alb: '0.0252000000',
+  lcu: '0.0080000000',
+  secret: '0.4000000000',
+  secretApiPerRequest: '0.0000050000',
+  natHour: '0.0480000000',
+  natGb: '0.0480000000',
+};
