@@ -39,7 +39,7 @@ describe('AWS problems', () => {
     aws.failNext.set('DescribeStacks', [
       awsError('AccessDenied', 'User: arn:aws:iam::123456789012:user/bob is not authorized to perform: cloudformation:DescribeStacks'),
     ]);
-    expectOneLine(await runWith({ clients: aws.clients() }, 'list'), 1, /access denied: .*cloudformation:DescribeStacks — gm-ops needs cloudformation:DescribeStacks\/DescribeStackEvents, autoscaling:DescribeAutoScalingGroups/);
+    expectOneLine(await runWith({ clients: aws.clients() }, 'list'), 1, /access denied: .*cloudformation:DescribeStacks — grant the permission AWS names above; the permissions of each command \(list, status, logs, health, cost, restore\) are in ops\/README.md/);
   });
 
   it('access denied on the auto scaling group during status', async () => {

@@ -97,7 +97,7 @@ export function classifyAwsError(error: unknown, context: ClassifyContext = {}):
   if (ACCESS_DENIED.has(name)) {
     return new OpsError(
       `access denied: ${message}`,
-      'gm-ops needs cloudformation:DescribeStacks/DescribeStackEvents, autoscaling:DescribeAutoScalingGroups, ec2:DescribeInstances/DescribeSecurityGroups, ssm:SendCommand/GetCommandInvocation/DescribeInstanceInformation',
+      'grant the permission AWS names above; the permissions of each command (list, status, logs, health, cost, restore) are in ops/README.md',
     );
   }
   if (THROTTLING.has(name)) {
