@@ -5,28 +5,15 @@ import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { buildApp } from '../../lib/app';
 import { contextWith } from '../helpers/app';
+import { Report, synthWithReport } from '../helpers/validation-report';
 
-interface Report {
-  pluginReports: Array<{
-    pluginName: string;
-    violations: Array<{ ruleName: string; severity?: string }>;
-    suppressedViolations?: Array<{ ruleName: string; reason: string; acknowledgedAt: string }>;
-  }>;
-}
 
 function synthesize(deployments: Record<string, unknown>, addCanary?: (app: App) => void): { error?: Error; report: Report } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'geuse-checks-'));
   const app = new App({ outdir, context: contextWith(deployments) });
   buildApp(app);
   addCanary?.(app);
-  let error: Error | undefined;
-  try {
-    app.synth();
-  } catch (e) {
-    error = e as Error;
-  }
-  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as Report;
-  return { error, report };
+  return synthWithReport(app, outdir);
 }
 
 const PINNED = { account: '123456789012', region: 'eu-west-1' };

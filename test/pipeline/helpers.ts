@@ -7,6 +7,7 @@ import { PIPELINES_CONTEXT_KEY } from '../../lib/config/pipeline-schema';
 import { GeusePipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { pipelineStackName } from '../../ops/src/contract';
 import { contextWith } from '../helpers/app';
+import { Report, synthWithReport } from '../helpers/validation-report';
 
 export const PIPELINE_ACCOUNT = '111111111111';
 export const PROD_ACCOUNT = '222222222222';
@@ -27,13 +28,7 @@ export const EXAMPLE_PIPELINE = {
   notifications: { email: 'ops@example.com' },
 };
 
-export interface Report {
-  pluginReports: Array<{
-    pluginName: string;
-    violations: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath: string }> }>;
-    suppressedViolations?: Array<{ ruleName: string; reason: string; acknowledgedAt: string; violatingConstructs?: Array<{ constructPath: string }> }>;
-  }>;
-}
+export type { Report } from '../helpers/validation-report';
 
 export interface SynthesizedPipeline {
   readonly app: App;
@@ -62,14 +57,7 @@ export function synthPipeline(name: string, pipeline: Record<string, unknown>, a
   const { app, outdir } = pipelineApp({ [name]: pipeline });
   const stack = pipelineStackOf(app, name);
   addCanary?.(stack);
-  let error: Error | undefined;
-  try {
-    app.synth();
-  } catch (e) {
-    error = e as Error;
-  }
-  const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')) as Report;
-  return { app, stack, outdir, error, report };
+  return { app, stack, outdir, ...synthWithReport(app, outdir) };
 }
 
 export function nagReport(report: Report) {
