@@ -25,6 +25,12 @@ export interface N8nLoadBalancerProps {
    * @default false - e.g. behind CloudFront, which serves viewers over HTTPS itself
    */
   readonly warnWithoutCertificate?: boolean;
+  /**
+   * Forward only requests that carry this header with this value (CloudFront adds it); everything else
+   * gets a 403. The prefix list admits every CloudFront distribution; the header admits only ours.
+   * @default - every request that reaches a listener is forwarded
+   */
+  readonly requiredHeader?: { readonly name: string; readonly value: string };
   /** Idle timeout: long enough for slow n8n requests and LLM calls. */
   readonly idleTimeout: Duration;
 }
@@ -91,27 +97,39 @@ export class N8nLoadBalancer extends Construct {
     // which lives in the data stack, and switching tier must never change the data stack.
     (props.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).targetGroupArns = [this.targetGroup.targetGroupArn];
 
+    const forward = elbv2.ListenerAction.forward([this.targetGroup]);
+    const defaultAction = props.requiredHeader
+      ? elbv2.ListenerAction.fixedResponse(403, { contentType: 'text/plain', messageBody: 'Forbidden' })
+      : forward;
+    let listener: elbv2.ApplicationListener;
     if (props.certificateArn) {
-      this.loadBalancer.addListener('Https', {
+      listener = this.loadBalancer.addListener('Https', {
         port: 443,
         protocol: elbv2.ApplicationProtocol.HTTPS,
         certificates: [elbv2.ListenerCertificate.fromArn(props.certificateArn)],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-        defaultTargetGroups: [this.targetGroup],
+        defaultAction,
         open: false,
       });
       this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443, open: false });
     } else {
-      this.loadBalancer.addListener('Http', {
+      listener = this.loadBalancer.addListener('Http', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
-        defaultTargetGroups: [this.targetGroup],
+        defaultAction,
         open: false,
       });
       if (props.warnWithoutCertificate) {
         Annotations.of(this).addWarningV2('geusemaker:plain-http',
           'No certificateArn: n8n is served over plain HTTP; passwords and credentials cross the internet unencrypted. Set automation.certificateArn.');
       }
+    }
+    if (props.requiredHeader) {
+      listener.addAction('FromOwnOrigin', {
+        priority: 1,
+        conditions: [elbv2.ListenerCondition.httpHeader(props.requiredHeader.name, [props.requiredHeader.value])],
+        action: forward,
+      });
     }
   }
 

@@ -3,6 +3,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
 import { gpuOptionsSchema } from '../config/schema';
@@ -16,6 +17,9 @@ import { HEALTH_CHECK_GRACE_PERIOD } from './automation-stack';
  * resolved by EC2 at each launch.
  */
 export const GPU_AMI_PARAMETER = '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id';
+
+/** Header CloudFront adds to every request to the load balancer, which forwards nothing without it. */
+export const ORIGIN_VERIFY_HEADER = 'X-Geuse-Origin-Verify';
 
 /** n8n's static assets: the only paths CloudFront may cache. Everything else (UI API, webhooks, push) is dynamic. */
 export const CACHEABLE_PATHS = ['/assets/*', '/static/*'];
@@ -46,12 +50,24 @@ export class GeuseGpuStack extends GeuseComputeStack {
     });
 
     const cloudFront = new CloudFrontOriginFacing(this, 'CloudFrontOriginFacing');
+    // CloudFront's addresses are shared by every distribution: a header only ours sends narrows it to ours.
+    // The template holds a dynamic reference to the value, never the value.
+    const originVerify = new secretsmanager.Secret(this, 'OriginVerify', {
+      description: `GeuseMaker ${config.name}: header CloudFront sends to the load balancer (not data; replaced with this stack)`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+    });
+    Validations.of(originVerify).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason: 'A shared value between this stack\'s CloudFront distribution and load balancer; a new one comes with every replacement of the stack, and rotating it alone would cut CloudFront off.',
+    });
+    const requiredHeader = { name: ORIGIN_VERIFY_HEADER, value: originVerify.secretValue.unsafeUnwrap() };
     this.entry = new N8nLoadBalancer(this, 'Entry', {
       vpc: this.data.vpc,
       vpcSubnets: this.data.hostSubnets,
       autoScalingGroup: host.autoScalingGroup,
       internetFacing: true,
       allowedPeers: [{ peer: cloudFront.peer, description: 'CloudFront origin-facing addresses only' }],
+      requiredHeader,
       // Long enough for the slowest streamed LLM answer CloudFront waits for.
       idleTimeout: Duration.seconds(Math.max(options.originReadTimeoutSeconds + 60, 300)),
     });
@@ -62,6 +78,7 @@ export class GeuseGpuStack extends GeuseComputeStack {
       readTimeout: Duration.seconds(options.originReadTimeoutSeconds),
       keepaliveTimeout: Duration.seconds(60),
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      customHeaders: { [requiredHeader.name]: requiredHeader.value },
     });
     const dynamic: cloudfront.BehaviorOptions = {
       origin,

@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
-import { CACHEABLE_PATHS, GPU_AMI_PARAMETER } from '../../lib/tiers/gpu-stack';
+import { CACHEABLE_PATHS, GPU_AMI_PARAMETER, ORIGIN_VERIFY_HEADER } from '../../lib/tiers/gpu-stack';
 import { synthDeployment } from '../helpers/app';
 import { ingressRules } from '../helpers/network';
 
@@ -43,6 +43,22 @@ describe('gpu tier', () => {
     const lookup = Object.values(compute.findResources('Custom::AWS'))[0];
     expect(JSON.stringify(lookup.Properties.Update)).toContain('describeManagedPrefixLists');
     expect(JSON.stringify(lookup.Properties.Update)).toContain('com.amazonaws.global.cloudfront.origin-facing');
+  });
+
+  test('only our own distribution gets through: the load balancer forwards requests carrying the header CloudFront adds, and answers 403 to the rest', () => {
+    const listener = Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::Listener'))[0].Properties;
+    expect(listener.DefaultActions).toEqual([expect.objectContaining({ Type: 'fixed-response', FixedResponseConfig: expect.objectContaining({ StatusCode: '403' }) })]);
+    const rules = Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).map((r) => r.Properties);
+    expect(rules).toHaveLength(1);
+    expect(rules[0].Actions).toEqual([expect.objectContaining({ Type: 'forward' })]);
+    const condition = rules[0].Conditions[0];
+    expect(condition).toMatchObject({ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: ORIGIN_VERIFY_HEADER } });
+    const [sent] = distributionConfig(compute).Origins[0].OriginCustomHeaders;
+    expect(sent.HeaderName).toBe(ORIGIN_VERIFY_HEADER);
+    // The same value on both sides, and in the template only as a reference to a generated secret.
+    expect(condition.HttpHeaderConfig.Values).toEqual([sent.HeaderValue]);
+    expect(JSON.stringify(sent.HeaderValue)).toMatch(/^\{"Fn::Join":\["",\["\{\{resolve:secretsmanager:",\{"Ref":"OriginVerify[0-9A-F]+"\},":SecretString:::\}\}"\]\]\}$/);
+    compute.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 48 }) });
   });
 
   test('the host accepts 5678 from the load balancer only', () => {
