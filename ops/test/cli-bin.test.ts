@@ -2,51 +2,19 @@
  * The real entry point, spawned: `node bin/gm-ops.js ...` (built into ops/dist by the global setup).
  * stdout, stderr and exit codes as a user sees them.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { httpServer, type LocalServer } from './helpers/local-servers';
+import { bareEnv as bareEnvIn, gmOps as spawnGmOps, type Spawned } from './helpers/spawn-bin';
 
 const OPS = path.join(__dirname, '..');
-const BIN = path.join(OPS, 'bin', 'gm-ops.js');
 const PRELOAD = path.join(__dirname, 'helpers', 'preload-fake-aws.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-ops-bin-'));
+const bareEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => bareEnvIn(tmp, extra);
+const gmOps = (args: string[], env: NodeJS.ProcessEnv = bareEnv(), nodeArgs: string[] = []): Promise<Spawned> => spawnGmOps(args, { env, cwd: tmp, nodeArgs });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** An environment with no AWS configuration at all (and no way to reach IMDS). */
-function bareEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_') && key !== 'NO_COLOR' && key !== 'FORCE_COLOR' && key !== 'CI') env[key] = value;
-  return {
-    ...env,
-    HOME: tmp,
-    AWS_CONFIG_FILE: path.join(tmp, 'none-config'),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(tmp, 'none-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...extra,
-  };
-}
-
-interface Spawned {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function gmOps(args: string[], env: NodeJS.ProcessEnv = bareEnv(), nodeArgs: string[] = []): Promise<Spawned> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env, cwd: tmp });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
-  });
-}
 
 function withFixture(fixture: object, extra: NodeJS.ProcessEnv = {}): { env: NodeJS.ProcessEnv; nodeArgs: string[] } {
   const file = path.join(tmp, `fixture-${Math.random().toString(36).slice(2)}.json`);

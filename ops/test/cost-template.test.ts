@@ -4,7 +4,7 @@
  * from the same table. Then live prices on the same template (mocked), and a hand-written template for
  * what the dev tier lacks (load balancer, CloudFront, NAT, mixed spot/on-demand distribution).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,12 +12,14 @@ import { promisify } from 'node:util';
 import { FakeAws } from './helpers/fake-aws';
 import { FakePricing, ec2Product, regionProducts } from './helpers/fake-pricing';
 import { runWith } from './helpers/harness';
+import { bareEnv as bareEnvIn, gmOps as spawnGmOps, type Spawned } from './helpers/spawn-bin';
 
 const OPS = path.join(__dirname, '..');
 const ROOT = path.join(OPS, '..');
-const BIN = path.join(OPS, 'bin', 'gm-ops.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-ops-cost-template-'));
 const out = path.join(tmp, 'cdk.out');
+const bareEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => bareEnvIn(tmp, extra);
+const gmOps = (args: string[], env: NodeJS.ProcessEnv = bareEnv()): Promise<Spawned> => spawnGmOps(args, { env, cwd: tmp });
 const DEV = path.join(out, 'GeuseDev-my-stack.template.json');
 const DATA = path.join(out, 'GeuseData-my-stack.template.json');
 
@@ -70,32 +72,7 @@ function handComputedMonthly(region: string): { total: bigint; instanceType: str
   return { total, instanceType };
 }
 
-/** No AWS configuration at all: no region, no credentials, no IMDS. */
-function bareEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_') && key !== 'NO_COLOR' && key !== 'FORCE_COLOR') env[key] = value;
-  return {
-    ...env,
-    HOME: tmp,
-    AWS_CONFIG_FILE: path.join(tmp, 'none-config'),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(tmp, 'none-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    GM_OPS_CACHE_DIR: path.join(tmp, 'cache'),
-    ...extra,
-  };
-}
 
-function gmOps(args: string[], env = bareEnv()): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, cwd: tmp });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('gm-ops cost --template on the synthesized dev tier, without AWS credentials', () => {
   it('--json: a monthly total equal to the hand computation from the offline table, labelled offline, us-east-1', async () => {

@@ -89,25 +89,22 @@ async function priceFixed(part: FixedPart, book: PriceBook): Promise<CostCompone
   const monthlyQuantity = part.monthlyQuantity ?? (part.hourlyQuantity ?? Decimal.ZERO).mul(HOURS);
   const monthlyCost = tieredCost(quote.tiers, monthlyQuantity);
   return {
-    name: part.name,
-    unit: unitOf(part.key),
-    priceKey: part.key,
-    price: displayPrice(quote.tiers),
-    tiers: quote.tiers.length > 1 ? quote.tiers : undefined,
+    ...quotedComponent(part, quote, false),
     hourlyQuantity: part.hourlyQuantity,
     monthlyQuantity,
     monthlyCost,
     hourlyCost: monthlyCost.div(HOURS),
-    priceNotFound: false,
-    usageBased: false,
-    source: quote.source,
-    note: part.note,
   };
 }
 
 async function priceUsage(part: UsagePart, book: PriceBook): Promise<CostComponent> {
   const quote = await book.list(part.key);
   if (quote.notFound || quote.tiers.length === 0) return notFoundComponent(part.name, part.key, quote, true);
+  return quotedComponent(part, quote, true);
+}
+
+/** The fields of a component whose price was found, whatever its quantity. */
+function quotedComponent(part: FixedPart | UsagePart, quote: Awaited<ReturnType<PriceBook['list']>>, usageBased: boolean): CostComponent {
   return {
     name: part.name,
     unit: unitOf(part.key),
@@ -115,7 +112,7 @@ async function priceUsage(part: UsagePart, book: PriceBook): Promise<CostCompone
     price: displayPrice(quote.tiers),
     tiers: quote.tiers.length > 1 ? quote.tiers : undefined,
     priceNotFound: false,
-    usageBased: true,
+    usageBased,
     source: quote.source,
     note: part.note,
   };

@@ -11,6 +11,8 @@ export interface Spawned {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** Wall time of the process, milliseconds. */
+  readonly ms: number;
 }
 
 /** An environment with no AWS configuration at all (and no way to reach IMDS); the price cache in `dir`. */
@@ -32,13 +34,14 @@ export function bareEnv(dir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Proc
 
 export function gmOps(args: readonly string[], options: { env: NodeJS.ProcessEnv; cwd: string; nodeArgs?: readonly string[] }): Promise<Spawned> {
   return new Promise((resolve, reject) => {
+    const started = performance.now();
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { env: options.env, cwd: options.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
   });
 }
 
