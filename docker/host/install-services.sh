@@ -8,6 +8,10 @@
 #   geusemaker-qdrant-snapshot.timer    Qdrant snapshot to EFS every GM_QDRANT_SNAPSHOT_MINUTES
 #   geusemaker-models.service           model pull, started in the background (--no-block)
 #
+# Docker itself is disabled at boot (docker.service and docker.socket): after a crash or hard reset dockerd
+# would restart the containers (restart: unless-stopped) before EFS is mounted and without the fence.
+# geusemaker.service starts after the EFS mount, and start.sh starts Docker once it holds the fence.
+#
 # Units come from $GM_RUNTIME_DIR/systemd, with this host's paths filled in, and are written to
 # $GM_SYSTEMD_DIR (default /etc/systemd/system). Exit codes: 0 installed and started; 1 a systemctl
 # step failed (named); 2 bad setting or path.
@@ -74,6 +78,7 @@ main() {
   done
 
   run_systemctl daemon-reload
+  run_systemctl disable docker.service docker.socket
   run_systemctl enable geusemaker.service geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer \
     geusemaker-models.service
   # start.sh again, now under systemd: the fence is already held and the stack healthy, so this is

@@ -22,6 +22,8 @@ GM_REQUIRED_SECRETS=(POSTGRES_PASSWORD N8N_ENCRYPTION_KEY N8N_USER_MANAGEMENT_JW
 # Image users that own their EFS directory (n8nio/n8n runs as node=1000, postgres:*-alpine as postgres=70).
 # shellcheck disable=SC2034 # used by the scripts that source this file
 GM_N8N_UID=1000 GM_POSTGRES_UID=70
+# Where compose.yml mounts $GM_EFS_MOUNT/tls inside the n8n container (read-only).
+GM_N8N_TLS_CONTAINER_DIR=/home/node/tls
 GM_FENCE_HOLDER_NAME=geusemaker-fence-holder
 
 GM_SCRIPT=${GM_SCRIPT:-$(basename "$0" .sh)}
@@ -131,6 +133,7 @@ gm_init() {
   : "${GM_QDRANT_URL:=http://127.0.0.1:6333}"
   : "${GM_N8N_PUBLIC_URL:=}"
   : "${GM_N8N_BIND:=127.0.0.1}"
+  : "${GM_N8N_TLS:=off}"
   : "${GM_TIMEZONE:=UTC}"
   : "${GM_REQUIRE_EFS_MOUNT:=true}"
   : "${GM_FENCE_ATTEMPTS:=60}"
@@ -145,13 +148,16 @@ gm_init() {
   GM_FENCE_OWNER="$GM_EFS_MOUNT/.geusemaker.lock.owner"
   GM_FENCE_PIDFILE="$GM_RUN_DIR/fence.pid"
   GM_QDRANT_SNAPSHOT_DIR="$GM_EFS_MOUNT/qdrant-snapshots"
+  GM_N8N_TLS_DIR="$GM_EFS_MOUNT/tls"
+  # The address n8n's port is published on right now: loopback until its owner exists (see gm_n8n_expose).
+  : "${GM_N8N_PUBLISH:=127.0.0.1}"
 
   mkdir -p "$GM_LOG_DIR" "$GM_RUN_DIR"
   chmod 700 "$GM_RUN_DIR"
   GM_LOG_FILE="$GM_LOG_DIR/$GM_SCRIPT.log"
   export GM_PREFIX GM_HOST_ENV_FILE GM_ENV_FILE GM_RUNTIME_DIR GM_EFS_MOUNT GM_LOG_DIR GM_RUN_DIR \
     GM_QDRANT_LOCAL_DIR GM_QDRANT_SNAPSHOT_LOCAL_DIR GM_SYSTEMD_DIR GM_DEPLOYMENT GM_TIER GM_MODELS \
-    GM_QDRANT_SNAPSHOT_MINUTES GM_N8N_PUBLIC_URL GM_N8N_BIND GM_TIMEZONE
+    GM_QDRANT_SNAPSHOT_MINUTES GM_N8N_PUBLIC_URL GM_N8N_BIND GM_N8N_TLS GM_TIMEZONE
 }
 
 # gm_require_uint NAME: the variable NAME holds a whole number >= 1.
@@ -168,6 +174,10 @@ gm_validate_settings() {
   esac
   [[ "$GM_N8N_BIND" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] ||
     gm_die 2 "setting GM_N8N_BIND must be an IPv4 address such as 127.0.0.1 or 0.0.0.0 (got '$GM_N8N_BIND')"
+  case "$GM_N8N_TLS" in
+    off | self-signed) ;;
+    *) gm_die 2 "setting GM_N8N_TLS must be off or self-signed (got '$GM_N8N_TLS')" ;;
+  esac
   if [[ -n "$GM_N8N_PUBLIC_URL" && ! "$GM_N8N_PUBLIC_URL" =~ ^https?://[^[:space:]]+$ ]]; then
     gm_die 2 "setting GM_N8N_PUBLIC_URL must be an http(s) URL or empty (got '$GM_N8N_PUBLIC_URL')"
   fi
@@ -194,20 +204,95 @@ gm_require_secrets() {
   fi
 }
 
+# gm_imds_get PATH: one IMDSv2 metadata value (a session token first); fails when IMDS does not answer.
+gm_imds_get() {
+  local token
+  token=$(curl -fsS --max-time 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' \
+    "$GM_IMDS_URL/latest/api/token" 2>/dev/null) || return 1
+  curl -fsS --max-time 2 -H "X-aws-ec2-metadata-token: $token" "$GM_IMDS_URL$1" 2>/dev/null
+}
+
 gm_instance_id() {
   if [[ -z "${GM_INSTANCE_ID:-}" ]]; then
-    local token
-    if token=$(curl -fsS --max-time 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' \
-      "$GM_IMDS_URL/latest/api/token" 2>/dev/null) &&
-      GM_INSTANCE_ID=$(curl -fsS --max-time 2 -H "X-aws-ec2-metadata-token: $token" \
-        "$GM_IMDS_URL/latest/meta-data/instance-id" 2>/dev/null) &&
-      [[ "$GM_INSTANCE_ID" =~ ^i-[0-9a-f]+$ ]]; then
+    if GM_INSTANCE_ID=$(gm_imds_get /latest/meta-data/instance-id) && [[ "$GM_INSTANCE_ID" =~ ^i-[0-9a-f]+$ ]]; then
       :
     else
       GM_INSTANCE_ID=$(hostname 2>/dev/null || echo unknown-host)
     fi
   fi
   printf '%s' "$GM_INSTANCE_ID"
+}
+
+# gm_public_ipv4: this host's public IPv4 address (IMDSv2 meta-data/public-ipv4); fails without one.
+gm_public_ipv4() {
+  local ip
+  ip=$(gm_imds_get /latest/meta-data/public-ipv4) || return 1
+  [[ "$ip" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] || return 1
+  printf '%s' "$ip"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Time: one clock for every deadline (GM_NOW_CMD prints epoch seconds in tests), bounded commands.
+# ---------------------------------------------------------------------------------------------
+
+gm_now() {
+  if [[ -n "${GM_NOW_CMD:-}" ]]; then
+    "$GM_NOW_CMD"
+  else
+    date +%s
+  fi
+}
+
+# gm_time_left: seconds until $GM_DEADLINE (epoch seconds), or a very large number without one.
+gm_time_left() {
+  if [[ -z "${GM_DEADLINE:-}" ]]; then
+    printf '%s' 999999
+    return 0
+  fi
+  local now
+  now=$(gm_now)
+  printf '%s' "$((GM_DEADLINE - now))"
+}
+
+# gm_budget WANT [RESERVE]: WANT seconds, or less so that RESERVE seconds stay before $GM_DEADLINE (>= 0).
+gm_budget() {
+  local want=$1 reserve=${2:-0} left
+  left=$(($(gm_time_left) - reserve))
+  ((left < want)) && want=$left
+  ((want < 0)) && want=0
+  printf '%s' "$want"
+}
+
+# gm_run_bounded SECONDS COMMAND...: runs COMMAND (a program or a function) in its own process group and
+# kills the whole group (TERM, then KILL) once SECONDS have passed on gm_now. Returns COMMAND's status, or
+# 124 when it was killed. Waits by polling with `sleep 1`, so a test's clock can drive it.
+gm_run_bounded() {
+  local limit=$1
+  shift
+  (
+    local start pid rc=0 grace
+    start=$(gm_now)
+    # Job control only for the fork (its own process group), then off again: no job notices on stderr.
+    set -m
+    "$@" &
+    pid=$!
+    set +m
+    while gm_pid_alive "$pid"; do
+      if (($(gm_now) - start >= limit)); then
+        kill -TERM -- "-$pid" 2>/dev/null || true
+        for grace in 1 2; do
+          gm_pid_alive "$pid" || break
+          sleep "$grace"
+        done
+        kill -KILL -- "-$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        exit 124
+      fi
+      sleep 1
+    done
+    wait "$pid" 2>/dev/null || rc=$?
+    exit "$rc"
+  )
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -220,18 +305,36 @@ gm_compose() {
   if [[ "$GM_TIER" == gpu ]]; then
     files+=(-f "$GM_RUNTIME_DIR/compose.gpu.yml")
   fi
-  docker compose --project-name geusemaker --project-directory "$GM_RUNTIME_DIR" "${files[@]}" "$@"
+  # compose.yml publishes n8n on ${GM_N8N_BIND}: the address it is published on right now, not the final one.
+  GM_N8N_BIND=$GM_N8N_PUBLISH docker compose --project-name geusemaker --project-directory "$GM_RUNTIME_DIR" "${files[@]}" "$@"
 }
 
 # gm_export_compose_env: what compose.yml interpolates besides the secrets.
 gm_export_compose_env() {
-  # n8n only sets its session cookie "Secure" when it is reached over HTTPS (or on localhost).
-  if [[ "$GM_N8N_PUBLIC_URL" == http://* && ! "$GM_N8N_PUBLIC_URL" =~ ^http://(localhost|127\.0\.0\.1)([:/]|$) ]]; then
-    GM_N8N_SECURE_COOKIE=false
+  if [[ "$GM_N8N_TLS" == self-signed ]]; then
+    GM_N8N_PROTOCOL=https
+    GM_N8N_SSL_KEY="$GM_N8N_TLS_CONTAINER_DIR/n8n.key"
+    GM_N8N_SSL_CERT="$GM_N8N_TLS_CONTAINER_DIR/n8n.crt"
+    if [[ -z "$GM_N8N_PUBLIC_URL" ]]; then
+      local ip
+      if ip=$(gm_public_ipv4); then
+        GM_N8N_PUBLIC_URL="https://$ip:5678/"
+      else
+        GM_N8N_PUBLIC_URL="https://localhost:5678/"
+        gm_warn "n8n TLS: this host has no public IPv4 address in IMDS; n8n's public URL is $GM_N8N_PUBLIC_URL"
+      fi
+    fi
   else
-    GM_N8N_SECURE_COOKIE=true
+    GM_N8N_PROTOCOL=http GM_N8N_SSL_KEY='' GM_N8N_SSL_CERT=''
   fi
-  export GM_N8N_SECURE_COOKIE
+  # n8n's session cookie stays Secure everywhere; only a load balancer tier reached over plain http
+  # (automation without a certificate) turns it off, or nobody could log in there.
+  GM_N8N_SECURE_COOKIE=true
+  if [[ "$GM_TIER" != dev && "$GM_N8N_PUBLIC_URL" == http://* &&
+    ! "$GM_N8N_PUBLIC_URL" =~ ^http://(localhost|127\.0\.0\.1)([:/]|$) ]]; then
+    GM_N8N_SECURE_COOKIE=false
+  fi
+  export GM_N8N_SECURE_COOKIE GM_N8N_PROTOCOL GM_N8N_SSL_KEY GM_N8N_SSL_CERT GM_N8N_PUBLIC_URL
 }
 
 # gm_service_states: "service state health" per container of the project (docker compose ps).
@@ -443,6 +546,7 @@ gm_qdrant_snapshot_files() {
 
 # gm_qdrant_snapshot: one full snapshot to EFS, then prune to the newest $GM_QDRANT_SNAPSHOT_KEEP.
 # Serialized on this host (the timer and stop.sh may overlap) by a local lock, waited for (bounded).
+# With $GM_DEADLINE set (stop.sh), every wait and request fits in the time left before it.
 gm_qdrant_snapshot() {
   local lockfd attempt rc=0
   if [[ -z "${QDRANT_API_KEY:-}" ]]; then
@@ -454,7 +558,7 @@ gm_qdrant_snapshot() {
   exec {lockfd}>>"$GM_RUN_DIR/qdrant-snapshot.lock"
   for ((attempt = 1; ; attempt++)); do
     flock --nonblock "$lockfd" && break
-    if ((attempt >= 30)); then
+    if ((attempt >= 30 || $(gm_budget 2) < 2)); then
       exec {lockfd}>&-
       gm_error "qdrant snapshot: another snapshot still running after $attempt attempts"
       return 1
@@ -466,10 +570,23 @@ gm_qdrant_snapshot() {
   return "$rc"
 }
 
+# _gm_qdrant_request WANT_SECONDS METHOD PATH [CURL ARGS...]: one bounded API call; fails at once when
+# no time is left.
+_gm_qdrant_request() {
+  local seconds
+  seconds=$(gm_budget "$1")
+  shift
+  if ((seconds < 1)); then
+    gm_error "qdrant snapshot: no time left for $1 $2"
+    return 1
+  fi
+  gm_run_bounded "$((seconds + 1))" gm_qdrant_api "$@" --max-time "$seconds"
+}
+
 _gm_qdrant_snapshot_locked() {
   local response name size stamp partial target actual files count i
   gm_info "qdrant snapshot: creating a full storage snapshot"
-  if ! response=$(gm_qdrant_api POST '/snapshots?wait=true' --max-time "${GM_QDRANT_SNAPSHOT_CREATE_TIMEOUT:-60}"); then
+  if ! response=$(_gm_qdrant_request "${GM_QDRANT_SNAPSHOT_CREATE_TIMEOUT:-60}" POST '/snapshots?wait=true'); then
     gm_error "qdrant snapshot: POST /snapshots failed"
     return 1
   fi
@@ -486,7 +603,7 @@ _gm_qdrant_snapshot_locked() {
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   target="$GM_QDRANT_SNAPSHOT_DIR/qdrant-$stamp.snapshot"
   partial="$GM_QDRANT_SNAPSHOT_DIR/.partial-qdrant-$stamp.snapshot"
-  if ! gm_qdrant_api GET "/snapshots/$name" --max-time "${GM_QDRANT_SNAPSHOT_DOWNLOAD_TIMEOUT:-600}" -o "$partial"; then
+  if ! _gm_qdrant_request "${GM_QDRANT_SNAPSHOT_DOWNLOAD_TIMEOUT:-600}" GET "/snapshots/$name" -o "$partial"; then
     rm -f "$partial"
     gm_error "qdrant snapshot: download of $name failed"
     return 1
@@ -499,7 +616,7 @@ _gm_qdrant_snapshot_locked() {
   fi
   mv -f "$partial" "$target"
   gm_info "qdrant snapshot: saved $target ($actual bytes)"
-  gm_qdrant_api DELETE "/snapshots/$name" --max-time 60 >/dev/null ||
+  _gm_qdrant_request 60 DELETE "/snapshots/$name" >/dev/null ||
     gm_warn "qdrant snapshot: could not delete $name from Qdrant's local snapshot directory"
 
   mapfile -t files < <(gm_qdrant_snapshot_files)
@@ -556,4 +673,130 @@ gm_n8n_import_credentials() {
     return 1
   fi
   gm_info "n8n credentials: Ollama, Qdrant and Crawl4AI credentials are in place (fixed ids, upserted)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# n8n on the network: its own TLS certificate (GM_N8N_TLS=self-signed) and the exposure on GM_N8N_BIND,
+# which waits for the owner account: a fresh n8n is claimed by whoever reaches it first.
+# ---------------------------------------------------------------------------------------------
+
+# gm_n8n_local_url: how this host reaches n8n.
+gm_n8n_local_url() {
+  if [[ "$GM_N8N_TLS" == self-signed ]]; then
+    printf '%s' "https://127.0.0.1:5678"
+  else
+    printf '%s' "http://127.0.0.1:5678"
+  fi
+}
+
+# gm_n8n_get PATH [CURL ARGS...]: a GET on the local n8n (trusting its own certificate only).
+gm_n8n_get() {
+  local path=$1
+  shift
+  local -a tls=()
+  if [[ "$GM_N8N_TLS" == self-signed ]]; then
+    tls=(--cacert "$GM_N8N_TLS_DIR/n8n.crt")
+  fi
+  curl -fsS --max-time 5 "${tls[@]}" "$@" "$(gm_n8n_local_url)$path"
+}
+
+# gm_n8n_owner_state: "claimed" or "unclaimed" from GET /rest/settings (showSetupOnFirstLoad), else
+# "unknown" (n8n not answering, still starting, or an answer without the field).
+gm_n8n_owner_state() {
+  local body
+  if ! body=$(gm_n8n_get /rest/settings 2>/dev/null); then
+    printf '%s' unknown
+  elif [[ "$body" =~ \"showSetupOnFirstLoad\"[[:space:]]*:[[:space:]]*false ]]; then
+    printf '%s' claimed
+  elif [[ "$body" =~ \"showSetupOnFirstLoad\"[[:space:]]*:[[:space:]]*true ]]; then
+    printf '%s' unclaimed
+  else
+    printf '%s' unknown
+  fi
+}
+
+# gm_n8n_wait_ready ATTEMPTS INTERVAL: until GET /healthz/readiness answers 200.
+gm_n8n_wait_ready() {
+  local attempts=$1 interval=$2 attempt
+  for ((attempt = 1; ; attempt++)); do
+    if gm_n8n_get /healthz/readiness -o /dev/null 2>/dev/null; then
+      gm_info "n8n is ready on $(gm_n8n_local_url)"
+      return 0
+    fi
+    if ((attempt >= attempts)); then
+      gm_error "n8n not ready on $(gm_n8n_local_url)/healthz/readiness after $attempt attempts"
+      return 1
+    fi
+    sleep "$interval"
+  done
+}
+
+# gm_n8n_published_address: the host address n8n's port 5678 is published on now (empty without a container).
+gm_n8n_published_address() {
+  local line
+  line=$(gm_compose port n8n 5678 2>/dev/null | head -n 1) || true
+  printf '%s' "${line%:*}"
+}
+
+# gm_n8n_expose: publish n8n on GM_N8N_BIND, only once its owner exists. Recreates the n8n container
+# alone (its port is the only change) and waits until it is ready again. 0 exposed (or nothing to do:
+# GM_N8N_BIND is 127.0.0.1), 1 owner missing or n8n not ready.
+gm_n8n_expose() {
+  local state
+  if [[ "$GM_N8N_BIND" == 127.0.0.1 ]]; then
+    gm_info "expose n8n: GM_N8N_BIND is 127.0.0.1, n8n stays on this host's loopback"
+    return 0
+  fi
+  state=$(gm_n8n_owner_state)
+  if [[ "$state" != claimed ]]; then
+    gm_error "expose n8n: n8n's owner does not exist yet ($(gm_n8n_local_url)/rest/settings: $state); n8n stays on 127.0.0.1"
+    return 1
+  fi
+  if [[ "$(gm_n8n_published_address)" == "$GM_N8N_BIND" ]]; then
+    gm_info "expose n8n: already published on $GM_N8N_BIND:5678"
+    return 0
+  fi
+  GM_N8N_PUBLISH=$GM_N8N_BIND
+  gm_info "expose n8n: the owner exists; publishing n8n on $GM_N8N_BIND:5678 (recreating the n8n container only)"
+  if ! gm_compose up --detach --no-deps n8n 2>&1 | gm_log_lines INFO "compose:"; then
+    gm_error "expose n8n: docker compose up n8n failed"
+    return 1
+  fi
+  gm_n8n_wait_ready "$GM_HEALTH_ATTEMPTS" "$GM_HEALTH_INTERVAL" || return 1
+  gm_info "expose n8n: n8n is published on $GM_N8N_BIND:5678"
+}
+
+# gm_n8n_tls_prepare: with GM_N8N_TLS=self-signed, n8n's certificate and key in $GM_EFS_MOUNT/tls
+# (made here with openssl when missing, expiring within 30 days, or made for another public address),
+# readable by n8n's uid only (key 600). The directory always exists: compose.yml mounts it.
+gm_n8n_tls_prepare() {
+  local dir=$GM_N8N_TLS_DIR san ip
+  mkdir -p "$dir"
+  chown "$GM_N8N_UID:$GM_N8N_UID" "$dir"
+  chmod 700 "$dir"
+  [[ "$GM_N8N_TLS" == self-signed ]] || return 0
+  san="IP:127.0.0.1,DNS:localhost"
+  if ip=$(gm_public_ipv4); then
+    san+=",IP:$ip"
+  fi
+  if [[ -s "$dir/n8n.crt" && -s "$dir/n8n.key" && "$(cat "$dir/n8n.san" 2>/dev/null)" == "$san" ]] &&
+    openssl x509 -checkend 2592000 -noout -in "$dir/n8n.crt" >/dev/null 2>&1; then
+    gm_info "n8n TLS: keeping the certificate $dir/n8n.crt ($san)"
+    return 0
+  fi
+  rm -f "$dir/n8n.key.tmp" "$dir/n8n.crt.tmp"
+  if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
+    -subj "/CN=geusemaker-n8n" -addext "subjectAltName=$san" \
+    -keyout "$dir/n8n.key.tmp" -out "$dir/n8n.crt.tmp" 2>&1 | gm_log_lines INFO "openssl:"; then
+    rm -f "$dir/n8n.key.tmp" "$dir/n8n.crt.tmp"
+    gm_error "n8n TLS: openssl could not make a certificate"
+    return 1
+  fi
+  chown "$GM_N8N_UID:$GM_N8N_UID" "$dir/n8n.key.tmp" "$dir/n8n.crt.tmp"
+  chmod 600 "$dir/n8n.key.tmp"
+  chmod 644 "$dir/n8n.crt.tmp"
+  mv -f "$dir/n8n.key.tmp" "$dir/n8n.key"
+  mv -f "$dir/n8n.crt.tmp" "$dir/n8n.crt"
+  printf '%s\n' "$san" >"$dir/n8n.san"
+  gm_info "n8n TLS: made a self-signed certificate $dir/n8n.crt ($san)"
 }

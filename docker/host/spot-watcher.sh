@@ -2,9 +2,11 @@
 # Watch for a spot interruption notice and stop the stack cleanly within the two-minute warning.
 #
 # Polls IMDS (v2: session token from PUT /latest/api/token) at /latest/meta-data/spot/instance-action
-# every $GM_SPOT_POLL_SECONDS (5) seconds. 404 = no notice; 200 = notice: runs stop.sh (Qdrant
-# snapshot, graceful compose stop, fence released) and exits with its code. On an on-demand
-# instance there is nothing to watch and it exits 0 at once. Run by geusemaker-spot-watcher.service.
+# every $GM_SPOT_POLL_SECONDS (5) seconds. 404 = no notice; 200 = notice: runs stop.sh with a budget of
+# $GM_SPOT_STOP_BUDGET (100) seconds for the whole stop (n8n, PostgreSQL flushed, a Qdrant snapshot if
+# time is left, fence released), well inside the two-minute notice, and exits with its code. On an
+# on-demand instance there is nothing to watch and it exits 0 at once. Run by
+# geusemaker-spot-watcher.service.
 #
 # GM_SPOT_MAX_POLLS (default 0 = forever) bounds the loop; GM_STOP_SCRIPT overrides stop.sh.
 set -euo pipefail
@@ -35,8 +37,9 @@ main() {
   : "${GM_SPOT_POLL_SECONDS:=5}"
   : "${GM_SPOT_MAX_POLLS:=0}"
   : "${GM_STOP_SCRIPT:=$GM_RUNTIME_DIR/host/stop.sh}"
-  : "${GM_SPOT_SNAPSHOT_TIMEOUT:=40}"
+  : "${GM_SPOT_STOP_BUDGET:=100}"
   gm_require_uint GM_SPOT_POLL_SECONDS
+  gm_require_uint GM_SPOT_STOP_BUDGET
   [[ "$GM_SPOT_MAX_POLLS" =~ ^[0-9]+$ ]] || gm_die 2 "setting GM_SPOT_MAX_POLLS must be a whole number (got '$GM_SPOT_MAX_POLLS')"
 
   local body polls=0 code rc warned=false
@@ -62,9 +65,8 @@ main() {
         200)
           gm_warn "spot watcher: interruption notice received: $(tr -d '\n' <"$body"); stopping the stack"
           rc=0
-          # Two minutes in all: the Qdrant snapshot gets a bounded share of them.
-          GM_QDRANT_SNAPSHOT_CREATE_TIMEOUT=$GM_SPOT_SNAPSHOT_TIMEOUT GM_QDRANT_SNAPSHOT_DOWNLOAD_TIMEOUT=$GM_SPOT_SNAPSHOT_TIMEOUT \
-            bash "$GM_STOP_SCRIPT" || rc=$?
+          # Two minutes in all, from the notice to the termination: the whole stop gets GM_SPOT_STOP_BUDGET.
+          GM_STOP_BUDGET=$GM_SPOT_STOP_BUDGET bash "$GM_STOP_SCRIPT" || rc=$?
           if ((rc == 0)); then
             gm_info "spot watcher: stack stopped cleanly before the interruption"
           else

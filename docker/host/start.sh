@@ -6,11 +6,16 @@
 #
 #   1. settings + secrets ($GM_HOST_ENV_FILE, $GM_ENV_FILE), EFS must be a mount point
 #   2. takes the single-writer fence on EFS (waits, bounded, while another host holds it)
-#   3. prepares the data directories with the owner each image needs
-#   4. restores Qdrant from the newest EFS snapshot when the local storage is empty
-#   5. docker compose up -d (+ compose.gpu.yml when GM_TIER=gpu)
-#   6. waits, bounded, until every service is healthy (names those that are not)
-#   7. upserts n8n's Ollama / Qdrant / Crawl4AI credentials (fixed ids)
+#   3. starts Docker (not enabled at boot: after an unclean reboot dockerd would restart the containers
+#      before EFS is mounted and without the fence)
+#   4. prepares the data directories with the owner each image needs (+ n8n's certificate with
+#      GM_N8N_TLS=self-signed)
+#   5. restores Qdrant from the newest EFS snapshot when the local storage is empty
+#   6. docker compose up -d (+ compose.gpu.yml when GM_TIER=gpu), n8n published on 127.0.0.1
+#   7. waits, bounded, until every service is healthy (names those that are not)
+#   8. upserts n8n's Ollama / Qdrant / Crawl4AI credentials (fixed ids)
+#   9. publishes n8n on GM_N8N_BIND once its owner exists (expose-n8n.sh does it after the bootstrap
+#      claimed the owner on the first boot)
 #
 # Exit codes: 0 every service healthy; 1 the stack did not come up healthy (or docker compose
 # failed); 2 bad configuration (missing secret, bad setting, EFS not mounted, no docker compose);
@@ -113,6 +118,44 @@ restore_qdrant_if_empty() {
   gm_info "start: Qdrant restored from $newest"
 }
 
+# start_docker: dockerd runs only once this host holds the fence on a mounted EFS.
+start_docker() {
+  local attempt
+  gm_info "start: starting Docker (systemctl start docker.service)"
+  if ! systemctl start docker.service 2>&1 | gm_log_lines INFO "systemctl:"; then
+    gm_error "start: systemctl start docker.service failed"
+    return 1
+  fi
+  for ((attempt = 1; ; attempt++)); do
+    docker info >/dev/null 2>&1 && return 0
+    if ((attempt >= GM_HEALTH_ATTEMPTS)); then
+      gm_error "start: the Docker daemon does not answer after $attempt attempts"
+      return 1
+    fi
+    sleep "$GM_HEALTH_INTERVAL"
+  done
+}
+
+# choose_n8n_publish_address: loopback, unless n8n already runs here with its owner (a later start).
+choose_n8n_publish_address() {
+  GM_N8N_PUBLISH=127.0.0.1
+  if [[ "$GM_N8N_BIND" != 127.0.0.1 ]] && gm_service_running n8n && [[ "$(gm_n8n_owner_state)" == claimed ]]; then
+    GM_N8N_PUBLISH=$GM_N8N_BIND
+  fi
+  gm_info "start: n8n is published on $GM_N8N_PUBLISH:5678 for now (GM_N8N_BIND=$GM_N8N_BIND)"
+}
+
+# expose_n8n_if_claimed: the exposure of expose-n8n.sh on later boots; on the first boot n8n has no owner
+# yet and stays on 127.0.0.1 until the bootstrap claimed it and runs expose-n8n.sh.
+expose_n8n_if_claimed() {
+  [[ "$GM_N8N_BIND" != 127.0.0.1 ]] || return 0
+  if [[ "$(gm_n8n_owner_state)" != claimed ]]; then
+    gm_info "start: n8n has no owner yet: it stays on 127.0.0.1 until the owner is set up (then host/expose-n8n.sh publishes it on $GM_N8N_BIND)"
+    return 0
+  fi
+  gm_n8n_expose
+}
+
 compose_up() {
   local attempt bad
   for ((attempt = 1; ; attempt++)); do
@@ -146,12 +189,16 @@ main() {
   gm_info "start: deployment $GM_DEPLOYMENT, tier $GM_TIER, EFS $GM_EFS_MOUNT, runtime $GM_RUNTIME_DIR"
 
   gm_fence_acquire || exit 3
+  start_docker || exit 1
   prepare_directories
+  gm_n8n_tls_prepare || exit 1
   gm_export_compose_env
   restore_qdrant_if_empty || exit 1
+  choose_n8n_publish_address
   compose_up || exit 1
   gm_wait_healthy "$GM_HEALTH_ATTEMPTS" "$GM_HEALTH_INTERVAL" || exit 1
   gm_n8n_import_credentials || exit 1
+  expose_n8n_if_claimed || exit 1
 }
 
 main "$@"

@@ -6,7 +6,10 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as https from 'https';
 import { AddressInfo } from 'net';
+import * as os from 'os';
+import * as tls from 'tls';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { HOST_PATHS, SECRET_PURPOSES, SERVICES } from '../../ops/src/contract';
@@ -24,7 +27,7 @@ interface Service {
   restart?: string;
   healthcheck?: Healthcheck;
   ports?: (string | { host_ip?: string; target: number; published?: string | number })[];
-  volumes?: (string | { source: string; target: string })[];
+  volumes?: (string | { type?: string; source: string; target: string; read_only?: boolean; bind?: { create_host_path?: boolean } })[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   shm_size?: string;
@@ -117,6 +120,39 @@ describe('compose.yml', () => {
     expect(compose.services.postgres.image).toMatch(/-alpine$/);
   });
 
+  test('pins the versions checked upstream: PostgreSQL 17, Qdrant 1.19, Crawl4AI 0.9.3 or later', () => {
+    const tag = (name: string) => compose.services[name].image.split(':')[1];
+    // n8n 2.x treats PostgreSQL 16 as compatibility-only.
+    expect(tag('postgres')).toMatch(/^17\.\d+-alpine$/);
+    // Single-node Qdrant cannot skip minor versions once it holds data: the current minor before any data.
+    expect(tag('qdrant')).toMatch(/^v1\.19\.\d+$/);
+    // 0.9.0 answers 500 to real requests, 0.9.1 does not start, 0.9.2 fails where IPv6 is off.
+    const [major, minor, patch] = tag('crawl4ai').split('.').map(Number);
+    expect(major * 10000 + minor * 100 + patch).toBeGreaterThanOrEqual(903);
+  });
+
+  test('every EFS path is a long-syntax bind that never creates its source (a missing mount fails the start)', () => {
+    const efsBinds = Object.entries(compose.services).flatMap(([name, service]) =>
+      (service.volumes ?? []).filter((v) => JSON.stringify(v).includes('GM_EFS_MOUNT')).map((v) => [name, v] as const),
+    );
+    expect(efsBinds.map(([name, v]) => `${name} ${typeof v === 'string' ? v : v.target}`).sort()).toEqual([
+      'n8n /home/node/.n8n',
+      'n8n /home/node/tls',
+      'ollama /root/.ollama',
+      'postgres /var/lib/postgresql/data',
+    ]);
+    for (const [name, v] of efsBinds) {
+      expect(`${name} ${typeof v}`).toBe(`${name} object`);
+      if (typeof v === 'string') continue;
+      expect(`${name} ${v.target} ${v.type} create_host_path=${v.bind?.create_host_path}`).toBe(`${name} ${v.target} bind create_host_path=false`);
+    }
+  });
+
+  test("n8n's certificate directory is mounted read-only", () => {
+    const tls = (compose.services.n8n.volumes ?? []).find((v) => typeof v !== 'string' && v.target === '/home/node/tls');
+    expect(tls).toMatchObject({ source: '${GM_EFS_MOUNT:-/mnt/efs}/tls', read_only: true });
+  });
+
   test.each(SERVICES.map((s) => [s.name, s] as const))('%s: healthcheck on the contract endpoint', (name, contract) => {
     const service = compose.services[name];
     expect(service.healthcheck).toBeDefined();
@@ -125,7 +161,8 @@ describe('compose.yml', () => {
     const joined = cmd.join(' ');
     if (contract.health.kind === 'http') {
       const { path: healthPath } = contract.health;
-      const viaUrl = joined.includes(`http://127.0.0.1:${contract.port}${healthPath}'`);
+      const viaUrl =
+        joined.includes(`http://127.0.0.1:${contract.port}${healthPath}'`) || joined.includes(`://127.0.0.1:${contract.port}${healthPath}'`);
       const viaTcp = joined.includes(`/dev/tcp/127.0.0.1/${contract.port} `) && joined.includes(`GET ${healthPath} HTTP/1.0`);
       expect(viaUrl || viaTcp).toBe(true);
     } else {
@@ -220,8 +257,22 @@ describe('compose.yml', () => {
     expect(compose.services.postgres.environment!.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?/);
     expect(env.N8N_ENCRYPTION_KEY).toMatch(/^\$\{N8N_ENCRYPTION_KEY:\?/);
     expect(env.N8N_USER_MANAGEMENT_JWT_SECRET).toMatch(/^\$\{N8N_USER_MANAGEMENT_JWT_SECRET:\?/);
-    expect(env.WEBHOOK_URL).toMatch(/^\$\{GM_N8N_PUBLIC_URL:-/);
     expect(env.N8N_DIAGNOSTICS_ENABLED).toBe('false');
+  });
+
+  test('n8n: webhook URL through N8N_WEBHOOK_URL (WEBHOOK_URL is deprecated in n8n 2.x)', () => {
+    const env = compose.services.n8n.environment!;
+    expect(env.N8N_WEBHOOK_URL).toMatch(/^\$\{GM_N8N_PUBLIC_URL:-/);
+    expect(env.N8N_EDITOR_BASE_URL).toBe(env.N8N_WEBHOOK_URL);
+    expect(Object.keys(env)).not.toContain('WEBHOOK_URL');
+  });
+
+  test('n8n: HTTPS settings come from the host scripts (plain http by default), the session cookie stays Secure by default', () => {
+    const env = compose.services.n8n.environment!;
+    expect(env.N8N_PROTOCOL).toBe('${GM_N8N_PROTOCOL:-http}');
+    expect(env.N8N_SSL_KEY).toBe('${GM_N8N_SSL_KEY:-}');
+    expect(env.N8N_SSL_CERT).toBe('${GM_N8N_SSL_CERT:-}');
+    expect(env.N8N_SECURE_COOKIE).toBe('${GM_N8N_SECURE_COOKIE:-true}');
   });
 
   test('Qdrant gets its API key, Crawl4AI its token and shared memory', () => {
@@ -288,7 +339,8 @@ describe('env.example (local mode)', () => {
     // Every setting compose reads is documented there.
     const settings = new Set([...composeValues.matchAll(/\$\{(GM_[A-Z0-9_]+)/g)].map((m) => m[1]));
     for (const name of settings) {
-      if (name === 'GM_N8N_SECURE_COOKIE' || name === 'GM_N8N_PROXY_HOPS') continue; // computed / advanced
+      // computed by the host scripts / advanced
+      if (['GM_N8N_SECURE_COOKIE', 'GM_N8N_PROXY_HOPS', 'GM_N8N_PROTOCOL', 'GM_N8N_SSL_KEY', 'GM_N8N_SSL_CERT'].includes(name)) continue;
       expect(Object.keys(entries)).toContain(name);
     }
   });
@@ -320,16 +372,20 @@ describe('the healthcheck commands really work', () => {
   });
 
   /** Runs a service's healthcheck as Docker would (compose unescapes $$), aimed at the test server. */
-  function probe(name: string): Promise<number | null> {
+  function probe(name: string, env: Record<string, string> = {}, port = serverPort): Promise<number | null> {
     const contract = SERVICES.find((s) => s.name === name)!;
     const [, program, ...args] = testCommand(compose.services[name]).map((a) =>
       a
         .replace(/\$\$/g, '$')
-        .replace(`/dev/tcp/127.0.0.1/${contract.port}`, `/dev/tcp/127.0.0.1/${serverPort}`)
-        .replace(`127.0.0.1:${contract.port}`, `127.0.0.1:${serverPort}`),
+        .replace(`/dev/tcp/127.0.0.1/${contract.port}`, `/dev/tcp/127.0.0.1/${port}`)
+        .replace(`127.0.0.1:${contract.port}`, `127.0.0.1:${port}`),
     );
     return new Promise((resolve, reject) => {
-      const child = spawn(program === 'node' ? process.execPath : program, args, { stdio: 'ignore', timeout: 10000 });
+      const child = spawn(program === 'node' ? process.execPath : program, args, {
+        stdio: 'ignore',
+        timeout: 10000,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      });
       child.on('error', reject);
       child.on('close', (code) => resolve(code));
     });
@@ -341,5 +397,51 @@ describe('the healthcheck commands really work', () => {
     expect(seen).toEqual([healthPath]);
     status = 503;
     expect(await probe(name)).not.toBe(0);
+  });
+
+  describe('n8n over https (GM_N8N_TLS=self-signed)', () => {
+    const fixtures = path.join(__dirname, 'fixtures');
+    const cert = path.join(fixtures, 'n8n-test.crt');
+    let tlsServer: https.Server;
+    let tlsPort = 0;
+    let tlsStatus = 200;
+
+    beforeAll(async () => {
+      tlsServer = https.createServer({ key: fs.readFileSync(path.join(fixtures, 'n8n-test.key')), cert: fs.readFileSync(cert) }, (req, res) => {
+        res.writeHead(req.url === '/healthz/readiness' ? tlsStatus : 404);
+        res.end();
+      });
+      await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+      tlsPort = (tlsServer.address() as AddressInfo).port;
+    });
+
+    afterAll(async () => {
+      await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+    });
+
+    test("healthy over https with n8n's own certificate as the only CA, unhealthy on 503", async () => {
+      const env = { N8N_PROTOCOL: 'https', N8N_SSL_CERT: cert };
+      tlsStatus = 200;
+      expect(await probe('n8n', env, tlsPort)).toBe(0);
+      tlsStatus = 503;
+      expect(await probe('n8n', env, tlsPort)).not.toBe(0);
+    });
+
+    test("with another CA than n8n's own certificate the check fails (the certificate is really verified)", async () => {
+      tlsStatus = 200;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-other-ca-'));
+      try {
+        const otherCa = path.join(dir, 'other.crt');
+        fs.writeFileSync(otherCa, tls.rootCertificates[0]);
+        expect(await probe('n8n', { N8N_PROTOCOL: 'https', N8N_SSL_CERT: otherCa }, tlsPort)).not.toBe(0);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test('plain http is probed without TLS when N8N_PROTOCOL is unset', async () => {
+      status = 200;
+      expect(await probe('n8n')).toBe(0);
+    });
   });
 });

@@ -60,14 +60,20 @@ describe('start.sh', () => {
     expect(upEnv).toContain(`GM_EFS_MOUNT=${fleet.efs.dir}\n`);
   });
 
-  test('host.env settings reach compose: GM_N8N_BIND, public URL (secure cookie off over plain http)', async () => {
-    const host = newHost('a', { GM_N8N_BIND: '0.0.0.0', GM_N8N_PUBLIC_URL: 'http://203.0.113.10:5678/' });
+  test('host.env settings reach compose; the dev tier keeps the Secure cookie even with a plain-http public URL', async () => {
+    const host = newHost('a', { GM_N8N_PUBLIC_URL: 'http://203.0.113.10:5678/' });
     expect((await host.run('start.sh')).code).toBe(0);
     const upEnv = host.readState('up.env');
-    expect(upEnv).toContain('GM_N8N_BIND=0.0.0.0\n');
     expect(upEnv).toContain('GM_N8N_PUBLIC_URL=http://203.0.113.10:5678/\n');
-    expect(upEnv).toContain('GM_N8N_SECURE_COOKIE=false\n');
+    expect(upEnv).toContain('GM_N8N_SECURE_COOKIE=true\n');
+    expect(upEnv).toContain('GM_N8N_PROTOCOL=http\n');
     expect(upEnv).toContain(`QDRANT_API_KEY=${SECRETS.QDRANT_API_KEY}\n`);
+  });
+
+  test('automation behind a plain-http load balancer keeps its current behaviour (Secure cookie off)', async () => {
+    const host = newHost('a', { GM_TIER: 'automation', GM_N8N_PUBLIC_URL: 'http://gm-alb-1.eu-west-1.elb.amazonaws.com' });
+    expect((await host.run('start.sh')).code).toBe(0);
+    expect(host.readState('up.env')).toContain('GM_N8N_SECURE_COOKIE=false\n');
   });
 
   test('GM_TIER=gpu adds the GPU override file', async () => {
@@ -278,12 +284,14 @@ describe('stop.sh', () => {
     // The API key goes through curl's stdin config, never its argv.
     expect(host.readState('curl-config.log')).toContain(`header = "api-key: ${SECRETS.QDRANT_API_KEY}"`);
     expect(host.calls().join('\n')).not.toContain(SECRETS.QDRANT_API_KEY);
-    // The writers (n8n, PostgreSQL) stop first, then the snapshot (Qdrant must be running), then a graceful
+    // The writers stop first, n8n then PostgreSQL, then the snapshot (Qdrant must be running), then a graceful
     // stop of the rest with a timeout, then the fence.
     const calls = host.calls();
-    const writers = calls.findIndex((c) => /^docker compose .* stop --timeout 30 n8n postgres$/.test(c));
+    const n8n = calls.findIndex((c) => /^docker compose .* stop --timeout 30 n8n$/.test(c));
+    const writers = calls.findIndex((c) => /^docker compose .* stop --timeout 30 postgres$/.test(c));
     const firstCreate = calls.findIndex((c) => c.includes('/snapshots?wait=true'));
-    expect(writers).toBeGreaterThan(-1);
+    expect(n8n).toBeGreaterThan(-1);
+    expect(writers).toBeGreaterThan(n8n);
     expect(firstCreate).toBeGreaterThan(writers);
     const lastCreate = calls.map((c, i) => (c.includes('/snapshots?wait=true') ? i : -1)).filter((i) => i >= 0).pop()!;
     const stop = calls.findIndex((c) => /^docker compose .* stop --timeout 30$/.test(c));
@@ -329,14 +337,15 @@ describe('stop.sh', () => {
     expect(fs.readdirSync(fleet.efs.snapshotDir)).toEqual([]);
   });
 
-  test('keeps the fence when containers are still running after the stop', async () => {
+  test('kills containers still running after the stop, reports it (exit 1) and releases the fence', async () => {
     const host = await startedHost();
     host.answer('docker-ps', '3f2a1b\n');
     const result = await host.run('stop.sh');
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('stop: containers still running: 3f2a1b');
-    expect(result.stderr).toContain('keeping the fence because the stack did not stop');
-    expect(fleet.efs.lockIsFree()).toBe(false);
+    expect(result.stderr).toContain('stop: containers still running, killing them: 3f2a1b');
+    expect(host.dockerCalls()).toContain('docker kill 3f2a1b');
+    expect(result.stderr.indexOf('killing them')).toBeLessThan(result.stderr.indexOf('fence: released'));
+    expect(fleet.efs.lockIsFree()).toBe(true);
   });
 
   test('on a host that never started: nothing to snapshot, nothing to release, exit 0', async () => {

@@ -167,6 +167,26 @@ export class FakeHost {
     return fs.readFileSync(this.stateFile(name), 'utf8');
   }
 
+  /**
+   * A fake clock for GM_NOW_CMD, starting at `start` (epoch seconds): only the sleep stub moves it, so a
+   * script's deadlines run in fake time. Returns the env to pass to run()/start().
+   */
+  fakeClock(start = 1_700_000_000): Record<string, string> {
+    const file = path.join(this.root, 'clock');
+    fs.writeFileSync(file, `${start}\n`);
+    return { STUB_CLOCK_FILE: file, GM_NOW_CMD: path.join(this.bin, 'fake-clock') };
+  }
+
+  /** The fake clock's time now (see fakeClock). */
+  clockNow(): number {
+    return Number(fs.readFileSync(path.join(this.root, 'clock'), 'utf8').trim());
+  }
+
+  /** Makes every later call of a stub key block until the script kills it ("stop", "curl-qdrant-create"...). */
+  hang(key: string): void {
+    fs.writeFileSync(path.join(this.state, `${key}.hang`), '');
+  }
+
   /** Every stub call of this host, in order ("docker compose ...", "sleep 10", ...). */
   calls(): string[] {
     return fs.readFileSync(this.stubLog, 'utf8').split('\n').filter(Boolean);
