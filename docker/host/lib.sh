@@ -527,9 +527,12 @@ gm_fence_release() {
 
 # gm_qdrant_api METHOD PATH [CURL ARGS...]: the API key goes through curl's stdin config, never argv.
 gm_qdrant_api() {
-  local method=$1 path=$2
+  local method=$1 path=$2 key
   shift 2
-  printf 'header = "api-key: %s"\n' "$QDRANT_API_KEY" |
+  # Inside a quoted curl config value a backslash escapes the next character (curl's tool_parsecfg.c).
+  key=${QDRANT_API_KEY//\\/\\\\}
+  key=${key//\"/\\\"}
+  printf 'header = "api-key: %s"\n' "$key" |
     curl -fsS --config - -X "$method" "$@" "$GM_QDRANT_URL$path"
 }
 
@@ -682,7 +685,9 @@ gm_n8n_import_credentials() {
 
 # gm_n8n_local_url: how this host reaches n8n.
 gm_n8n_local_url() {
-  if [[ "$GM_N8N_TLS" == self-signed ]]; then
+  if [[ -n "${GM_N8N_LOCAL_URL:-}" ]]; then
+    printf '%s' "$GM_N8N_LOCAL_URL"
+  elif [[ "$GM_N8N_TLS" == self-signed ]]; then
     printf '%s' "https://127.0.0.1:5678"
   else
     printf '%s' "http://127.0.0.1:5678"

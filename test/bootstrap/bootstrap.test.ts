@@ -10,26 +10,59 @@ import { psTable } from '../runtime/helpers/fake-host';
 const REPO = path.resolve(__dirname, '..', '..');
 const RUNTIME_STUBS = path.join(REPO, 'test', 'runtime', 'helpers', 'stubs');
 const BOOTSTRAP_STUBS = path.join(__dirname, 'stubs');
+/** Stand-ins for host scripts other helpers own (functional check, exposure), put into the runtime zip. */
+const FAKE_RUNTIME = path.join(__dirname, 'fake-runtime');
 const FILE_SYSTEM_ID = 'fs-0123456789abcdef0';
+/** Strong enough for n8n (digit, upper case), with a quote, a backslash and a dollar that must reach JSON intact. */
+const OWNER_PASSWORD = 'Own3r"Pa\\ss$word-1';
+const OWNER_PURPOSE = 'n8n-owner-password';
 
-/** The runtime asset as CDK would upload it: a zip of docker/. */
+const temporaryDirs: string[] = [];
+function temporaryDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  temporaryDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of temporaryDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The runtime asset as CDK would upload it (a zip of docker/), with the stand-ins in host/. */
 let runtimeZip: string;
-let userData: { dev: string; automation: string };
+let userData: { dev: string; automation: string; gpu: string };
+const deployTimeValues = {
+  region: 'eu-west-1',
+  account: '123456789012',
+  references: (name: string) => (name === 'FileSystemId' ? FILE_SYSTEM_ID : `ref-${name}`),
+};
 
 beforeAll(() => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-asset-'));
+  const dir = temporaryDir('gm-asset-');
+  const runtime = path.join(dir, 'docker');
+  fs.cpSync(path.join(REPO, 'docker'), runtime, { recursive: true });
+  for (const script of fs.readdirSync(FAKE_RUNTIME)) fs.copyFileSync(path.join(FAKE_RUNTIME, script), path.join(runtime, 'host', script));
   runtimeZip = path.join(dir, 'runtime.zip');
-  execFileSync('zip', ['-q', '-r', runtimeZip, '.'], { cwd: path.join(REPO, 'docker') });
-  const values = {
-    region: 'eu-west-1',
-    account: '123456789012',
-    references: (name: string) => (name === 'FileSystemId' ? FILE_SYSTEM_ID : `ref-${name}`),
-  };
+  execFileSync('zip', ['-q', '-r', runtimeZip, '.'], { cwd: runtime });
   userData = {
-    dev: renderUserData(synthDeployment('my-stack', { tier: 'dev' }).compute, values),
-    automation: renderUserData(synthDeployment('demo', { tier: 'automation' }).compute, values),
+    dev: synthesizedUserData('my-stack', { tier: 'dev' }),
+    automation: synthesizedUserData('demo', { tier: 'automation' }),
+    gpu: synthesizedUserData('lab', { tier: 'gpu' }),
   };
 });
+
+/** The user data of a deployment's host, resolved as CloudFormation would (the app's cdk.out is removed afterwards). */
+function synthesizedUserData(name: string, settings: Record<string, unknown>): string {
+  const deployment = synthDeployment(name, settings);
+  temporaryDirs.push(deployment.app.outdir);
+  return renderUserData(deployment.compute, deployTimeValues);
+}
+
+/** The user data with one host setting (a line of its host.env) set to `value`. */
+function withHostSetting(script: string, key: string, value: string): string {
+  const line = new RegExp(`^${key}=.*$`, 'm');
+  const setting = `${key}='${value}'`;
+  return line.test(script) ? script.replace(line, setting) : script.replace(/^GM_HOST_ENV$/m, `${setting}\nGM_HOST_ENV`);
+}
 
 interface Boot {
   readonly code: number | null;
@@ -39,9 +72,31 @@ interface Boot {
   readonly state: string;
 }
 
+interface BootOptions {
+  /** Writes the stubs' answer files before the boot. */
+  readonly prepare?: (state: string, root: string) => void;
+  readonly env?: Record<string, string>;
+  /** Commands the AMI lacks (default: docker, as on AL2023); `dnf install` provides them. */
+  readonly missing?: string[];
+}
+
+/** A bin dir linking every stub (bootstrap stubs win), except the commands the AMI lacks. */
+function stubBin(root: string, missing: string[]): string {
+  const bin = path.join(root, 'bin');
+  fs.mkdirSync(bin);
+  for (const dir of [BOOTSTRAP_STUBS, RUNTIME_STUBS]) {
+    for (const name of fs.readdirSync(dir)) {
+      const link = path.join(bin, name);
+      if (missing.includes(name) || fs.existsSync(link)) continue;
+      fs.symlinkSync(path.join(dir, name), link);
+    }
+  }
+  return bin;
+}
+
 /** Runs the rendered user data under bash, in a temp dir standing in for the host, with stubs first on PATH. */
-function boot(script: string, prepare: (state: string) => void = () => undefined, env: Record<string, string> = {}): Promise<Boot> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-host-'));
+function boot(script: string, options: BootOptions = {}): Promise<Boot> {
+  const root = temporaryDir('gm-host-');
   const state = path.join(root, 'stub-state');
   fs.mkdirSync(state);
   // A healthy stack unless the test says otherwise (the runtime stubs' answer files).
@@ -50,28 +105,34 @@ function boot(script: string, prepare: (state: string) => void = () => undefined
   fs.writeFileSync(path.join(state, 'import'), 'Successfully imported 3 credentials.\n');
   fs.writeFileSync(path.join(state, 'curl.imds-token'), '200\ntoken-1');
   fs.writeFileSync(path.join(state, 'curl.instance-id'), '200\ni-0abc');
-  prepare(state);
+  fs.writeFileSync(path.join(state, `secret.${OWNER_PURPOSE}`), `${OWNER_PASSWORD}\n`);
+  options.prepare?.(state, root);
   const stubLog = path.join(root, 'calls.log');
   fs.writeFileSync(stubLog, '');
   const scriptFile = path.join(root, 'user-data.sh');
   fs.writeFileSync(scriptFile, script);
+  const bin = stubBin(root, options.missing ?? ['docker']);
   return new Promise((resolve) => {
     const child = spawn('bash', [scriptFile], {
       detached: true,
       env: {
-        PATH: `${BOOTSTRAP_STUBS}:${RUNTIME_STUBS}:/usr/bin:/bin`,
+        PATH: `${bin}:/usr/bin:/bin`,
         HOME: root,
         GM_PREFIX: root,
+        GM_MACHINE_ARCH: 'x86_64',
         STUB_STATE: state,
         STUB_LOG: stubLog,
         STUB_COMMON: path.join(RUNTIME_STUBS, '_stub_common.sh'),
+        STUB_BIN: bin,
+        STUB_NODE: process.execPath,
         RUNTIME_STUBS,
+        BOOTSTRAP_STUBS,
         RUNTIME_ZIP: runtimeZip,
         GM_MOUNT_ATTEMPTS: '3',
         GM_HEALTH_ATTEMPTS: '3',
         GM_OWNER_ATTEMPTS: '3',
         GM_FENCE_ATTEMPTS: '2',
-        ...env,
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -92,15 +153,33 @@ function boot(script: string, prepare: (state: string) => void = () => undefined
   });
 }
 
-const signals = (calls: string[]) => calls.filter((c) => c.startsWith('cfn-signal'));
+/** One boot shared by the tests that only read a plain successful boot (each boot costs about 40 processes). */
+function sharedBoot(script: () => string): () => Promise<Boot> {
+  let result: Promise<Boot> | undefined;
+  return () => (result ??= boot(script()));
+}
+const plainDevBoot = sharedBoot(() => userData.dev);
+const plainAutomationBoot = sharedBoot(() => userData.automation);
+
+const write = (state: string, file: string, content: string) => fs.writeFileSync(path.join(state, file), content);
+const signals = (calls: string[]) => calls.filter((c) => c.startsWith('cfn-signal') || c.startsWith('aws cloudformation signal-resource'));
 const indexOf = (calls: string[], pattern: RegExp) => calls.findIndex((c) => pattern.test(c));
-const steps = (log: string) => [...log.matchAll(/step ([a-z-]+): (ok|FAILED)/g)].map((m) => `${m[1]} ${m[2]}`);
+const steps = (log: string) => [...log.matchAll(/step ([a-z0-9-]+): (ok|FAILED)/g)].map((m) => `${m[1]} ${m[2]}`);
+/** Calls made while the bootstrap ran step `name` (the n8n curl stub and the stand-ins record it). */
+const duringStep = (calls: string[], name: string) => calls.filter((c) => c.endsWith(` (step ${name})`));
+const released = (calls: string[]) => calls.some((c) => c.startsWith('aws autoscaling complete-lifecycle-action'));
+/** The bootstrap's own expose-n8n step ran (start.sh may call the same script on later boots). */
+const exposedByBootstrap = (calls: string[]) => calls.some((c) => c === 'expose-n8n  (step expose-n8n)');
+const markedUnhealthy = (calls: string[]) => calls.includes('aws autoscaling set-instance-health --region eu-west-1 --instance-id i-0abc --health-status Unhealthy --no-should-respect-grace-period');
+const failureReason = (calls: string[]) => /--reason (.*) --stack /.exec(signals(calls)[0] ?? '')?.[1];
+const ownerClaimedBy = (email: string, password: string) => JSON.stringify({ email, firstName: 'Someone', lastName: 'Else', password });
 
 describe('the rendered bootstrap, executed under bash', () => {
   test('success: every step in order, then exactly one success signal, after the health wait', async () => {
-    const result = await boot(userData.dev);
+    const result = await plainDevBoot();
     expect(steps(result.log)).toEqual([
-      'install-packages ok', 'mount-efs ok', 'write-secrets ok', 'start-runtime ok', 'setup-owner ok', 'enable-services ok', 'release-host ok',
+      'install-packages ok', 'mount-efs ok', 'write-secrets ok', 'start-runtime ok', 'setup-owner ok',
+      'functional-check ok', 'expose-n8n ok', 'enable-services ok', 'release-host ok',
     ]);
     expect(signals(result.calls)).toEqual([
       expect.stringMatching(/^cfn-signal --exit-code 0 .*--stack GeuseDev-my-stack --resource HostASG[0-9A-F]+ --region eu-west-1$/),
@@ -111,112 +190,282 @@ describe('the rendered bootstrap, executed under bash', () => {
     expect(result.code).toBe(0);
   });
 
+  test('the functional check runs after the owner exists, and n8n is exposed only after it passed', async () => {
+    const result = await plainAutomationBoot();
+    const owner = indexOf(result.calls, /\/rest\/owner\/setup/);
+    const check = indexOf(result.calls, /^functional-check .*\(step functional-check\)$/);
+    const expose = indexOf(result.calls, /^expose-n8n .*\(step expose-n8n\)$/);
+    expect(owner).toBeGreaterThan(-1);
+    expect(check).toBeGreaterThan(owner);
+    expect(expose).toBeGreaterThan(check);
+    expect(indexOf(result.calls, /^aws autoscaling complete-lifecycle-action/)).toBeGreaterThan(expose);
+  });
+
   test('EFS is mounted with TLS and IAM and recorded in fstab', async () => {
-    const result = await boot(userData.dev);
+    const result = await plainDevBoot();
     expect(result.calls).toContain(`mount -t efs -o tls,iam ${FILE_SYSTEM_ID}:/ ${result.root}/mnt/efs`);
     expect(fs.readFileSync(path.join(result.root, 'etc', 'fstab'), 'utf8')).toContain(`${FILE_SYSTEM_ID}:/ ${result.root}/mnt/efs efs _netdev,tls,iam,nofail 0 0`);
   });
 
+  test('Docker is installed but never enabled at boot; it is started after EFS is mounted', async () => {
+    const result = await plainDevBoot();
+    expect(result.calls).toContain("dnf install -y docker-25.0.*");
+    expect(result.calls.some((c) => /^systemctl enable\b.*\bdocker(\.service)?( |$)/.test(c))).toBe(false);
+    const start = indexOf(result.calls, /^systemctl start docker(\.service)?$/);
+    expect(start).toBeGreaterThan(indexOf(result.calls, /^mount -t efs/));
+    expect(start).toBeLessThan(indexOf(result.calls, /^docker compose .* up/));
+  });
+
   test('the env file is root-only (600) and holds every secret, read by name', async () => {
-    const result = await boot(userData.dev);
+    const result = await plainDevBoot();
     const envFile = path.join(result.root, HOST_PATHS.envFile);
     expect(fs.statSync(envFile).mode & 0o777).toBe(0o600);
     const lines = fs.readFileSync(envFile, 'utf8').trim().split('\n');
-    expect(lines).toEqual(SECRET_PURPOSES.map(({ purpose, envVar }) => `${envVar}=value-of-${purpose}`));
+    expect(lines).toEqual(SECRET_PURPOSES.map(({ purpose, envVar }) => `${envVar}=${purpose === OWNER_PURPOSE ? OWNER_PASSWORD : `value-of-${purpose}`}`));
     for (const { purpose } of SECRET_PURPOSES) {
       expect(result.calls).toContain(`aws secretsmanager get-secret-value --region eu-west-1 --secret-id geusemaker/my-stack/${purpose} --query SecretString --output text`);
     }
     expect(result.log).not.toContain('value-of-');
+    expect(result.log).not.toContain(OWNER_PASSWORD);
   });
 
-  test('n8n\'s owner is set up on localhost with the owner password, passed on stdin, not argv', async () => {
-    const result = await boot(userData.dev);
+  test('n8n\'s owner is set up on localhost with the owner password as valid JSON (a quote and a backslash in it) on stdin, not argv', async () => {
+    const result = await plainDevBoot();
     const owner = JSON.parse(fs.readFileSync(path.join(result.state, 'owner-setup.json'), 'utf8'));
-    expect(owner).toEqual({ email: 'owner@example.com', firstName: 'GeuseMaker', lastName: 'Owner', password: 'value-of-n8n-owner-password' });
-    expect(result.calls.join('\n')).not.toContain('value-of-n8n-owner-password');
+    expect(owner).toEqual({ email: 'owner@example.com', firstName: 'GeuseMaker', lastName: 'Owner', password: OWNER_PASSWORD });
+    expect(result.calls.join('\n')).not.toContain('Own3r');
     expect(result.calls.find((c) => c.includes('/rest/owner/setup'))).toContain('http://127.0.0.1:5678/rest/owner/setup');
   });
 
+  test('after the setup the owner logs in with its password (on stdin), and only then the step passes', async () => {
+    const result = await plainDevBoot();
+    const owner = duringStep(result.calls, 'setup-owner');
+    const setup = indexOf(owner, /\/rest\/owner\/setup /);
+    const confirm = owner.findIndex((c, i) => i > setup && c.includes('http://127.0.0.1:5678/rest/settings '));
+    const login = indexOf(owner, /-X POST .*http:\/\/127\.0\.0\.1:5678\/rest\/login /);
+    expect(confirm).toBeGreaterThan(setup);
+    expect(login).toBeGreaterThan(confirm);
+    expect(owner[login]).not.toContain('Own3r');
+    expect(result.log).toContain('n8n owner owner@example.com set up and able to log in');
+  });
+
   test('an existing owner is left alone', async () => {
-    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'n8n-settings'), '{"data":{"userManagement":{"showSetupOnFirstLoad":false}}}'));
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'n8n-owner.json', ownerClaimedBy('owner@example.com', OWNER_PASSWORD)) });
     expect(result.calls.some((c) => c.includes('/rest/owner/setup'))).toBe(false);
     expect(signals(result.calls)[0]).toMatch(/--exit-code 0/);
   });
 
-  test('while n8n is still starting (no JSON settings yet) the owner setup asks again, then sets the owner up', async () => {
-    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'n8n-settings.1'), 'n8n is starting up. Please wait'));
-    expect(result.calls.filter((c) => c.includes('/rest/settings'))).toHaveLength(2);
-    expect(fs.existsSync(path.join(result.state, 'owner-setup.json'))).toBe(true);
+  test('while n8n is still starting (refused, text page, 404 page) the owner setup asks again, then sets the owner up', async () => {
+    const result = await boot(userData.dev, {
+      prepare: (state) => {
+        write(state, 'n8n-phase.1', 'starting');
+        write(state, 'n8n-phase.2', 'not-found');
+      },
+      env: { GM_OWNER_ATTEMPTS: '4' },
+    });
+    const owner = duringStep(result.calls, 'setup-owner');
+    const setup = indexOf(owner, /\/rest\/owner\/setup /);
+    expect(owner.slice(0, setup).filter((c) => c.includes('/rest/settings '))).toHaveLength(3);
+    expect(result.calls.filter((c) => c.startsWith('sleep '))).not.toHaveLength(0);
     expect(signals(result.calls)[0]).toMatch(/--exit-code 0/);
   });
 
   test('an n8n that never says whether it has an owner is never exposed: the step fails', async () => {
-    const result = await boot(userData.automation, (state) => fs.writeFileSync(path.join(state, 'n8n-settings'), 'n8n is starting up. Please wait'));
-    expect(result.calls.filter((c) => c.includes('/rest/settings'))).toHaveLength(3);
+    const result = await boot(userData.automation, { prepare: (state) => write(state, 'n8n-phase', 'refused') });
+    expect(duringStep(result.calls, 'setup-owner').filter((c) => c.includes('/rest/settings '))).toHaveLength(3);
     expect(result.calls.some((c) => c.includes('/rest/owner/setup'))).toBe(false);
-    expect(result.calls.some((c) => c.startsWith('aws autoscaling complete-lifecycle-action'))).toBe(false);
-    expect(signals(result.calls)).toEqual([expect.stringMatching(/--exit-code 1 --reason bootstrap step setup-owner failed/)]);
+    expect(released(result.calls)).toBe(false);
+    expect(exposedByBootstrap(result.calls)).toBe(false);
+    expect(signals(result.calls)).toEqual([expect.stringMatching(/--exit-code 1 --reason bootstrap step setup-owner failed: n8n never said whether it has an owner/)]);
+  });
+
+  test('a password n8n refuses fails the step with n8n\'s message (never the password): no release, no exposure', async () => {
+    const weak = 'weakpassword1';
+    const result = await boot(userData.automation, { prepare: (state) => write(state, `secret.${OWNER_PURPOSE}`, `${weak}\n`) });
+    expect(failureReason(result.calls)).toBe('bootstrap step setup-owner failed: n8n refused the owner: Password must contain at least 1 uppercase letter.');
+    expect(signals(result.calls)).toHaveLength(1);
+    expect(result.log).toContain('step setup-owner: FAILED');
+    expect(result.log).not.toContain('set up and able to log in');
+    expect(result.log).not.toContain(weak);
+    expect(released(result.calls)).toBe(false);
+    expect(exposedByBootstrap(result.calls)).toBe(false);
+    expect(markedUnhealthy(result.calls)).toBe(true);
+    expect(result.code).not.toBe(0);
+  });
+
+  test('an n8n error (HTTP 500) on the owner setup fails the step', async () => {
+    const result = await boot(userData.automation, { prepare: (state) => write(state, 'n8n-owner-setup', '500') });
+    expect(failureReason(result.calls)).toBe('bootstrap step setup-owner failed: n8n failed to set up the owner: HTTP 500 (Internal server error)');
+    expect(released(result.calls)).toBe(false);
+    expect(exposedByBootstrap(result.calls)).toBe(false);
+  });
+
+  test('a connection dropped during the owner setup fails the step', async () => {
+    const result = await boot(userData.automation, { prepare: (state) => write(state, 'n8n-owner-setup', 'drop') });
+    expect(failureReason(result.calls)).toBe('bootstrap step setup-owner failed: no answer from n8n to the owner setup (curl exit 52)');
+    expect(released(result.calls)).toBe(false);
+  });
+
+  test('an owner setup answered 200 that n8n does not keep fails: success needs the settings to show the owner', async () => {
+    const result = await boot(userData.automation, { prepare: (state) => write(state, 'n8n-owner-setup', 'forget') });
+    expect(failureReason(result.calls)).toMatch(/^bootstrap step setup-owner failed: n8n still shows no owner after the owner setup/);
+    expect(released(result.calls)).toBe(false);
+  });
+
+  test('"Instance owner already setup" is accepted when the settings confirm the owner and the owner is ours (it logs in)', async () => {
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'n8n-claim-first', ownerClaimedBy('owner@example.com', OWNER_PASSWORD)) });
+    expect(steps(result.log)).toContain('setup-owner ok');
+    expect(signals(result.calls)[0]).toMatch(/--exit-code 0/);
+  });
+
+  test('"Instance owner already setup" by an owner who is not ours fails: our owner cannot log in', async () => {
+    const result = await boot(userData.automation, { prepare: (state) => write(state, 'n8n-claim-first', ownerClaimedBy('someone@example.org', 'Th3irOwnPassword')) });
+    expect(failureReason(result.calls)).toBe('bootstrap step setup-owner failed: the owner cannot log in to n8n: HTTP 401 (Wrong username or password. Do you have caps lock on?)');
+    expect(released(result.calls)).toBe(false);
+    expect(exposedByBootstrap(result.calls)).toBe(false);
+  });
+
+  test('with GM_N8N_TLS=self-signed the owner is set up over https, trusting n8n\'s own certificate on EFS', async () => {
+    const script = withHostSetting(userData.dev, 'GM_N8N_TLS', 'self-signed');
+    const result = await boot(script, {
+      prepare: (state, root) => {
+        write(state, 'n8n-tls', '');
+        fs.mkdirSync(path.join(root, 'mnt', 'efs', 'tls'), { recursive: true });
+        fs.writeFileSync(path.join(root, 'mnt', 'efs', 'tls', 'n8n.crt'), '-----BEGIN CERTIFICATE-----\n');
+      },
+    });
+    const n8nCalls = duringStep(result.calls, 'setup-owner');
+    expect(n8nCalls.length).toBeGreaterThanOrEqual(4);
+    for (const call of n8nCalls) {
+      expect(call).toContain(`--cacert ${result.root}/mnt/efs/tls/n8n.crt`);
+      expect(call).toMatch(/ https:\/\/127\.0\.0\.1:5678\/rest\//);
+    }
+    expect(steps(result.log)).toContain('setup-owner ok');
+  });
+
+  test('a failing functional check signals failure naming each failing service, and the host is neither exposed nor released', async () => {
+    const result = await boot(userData.automation, {
+      prepare: (state) => {
+        write(state, 'functional-check', 'postgres ok answered\nn8n FAIL owner login refused (HTTP 401)\nqdrant ok answered\nollama ok answered\ncrawl4ai FAIL crawl returned no content\n');
+        write(state, 'functional-check.exit', '1');
+      },
+    });
+    expect(failureReason(result.calls)).toBe('bootstrap step functional-check failed: n8n FAIL owner login refused (HTTP 401); crawl4ai FAIL crawl returned no content');
+    expect(result.log).toContain('step functional-check: FAILED');
+    expect(exposedByBootstrap(result.calls)).toBe(false);
+    expect(released(result.calls)).toBe(false);
+    expect(markedUnhealthy(result.calls)).toBe(true);
+  });
+
+  test('a secret that a failing check prints never reaches the signal', async () => {
+    const result = await boot(userData.dev, {
+      prepare: (state) => {
+        write(state, 'functional-check', 'qdrant FAIL refused key value-of-qdrant-api-key\n');
+        write(state, 'functional-check.exit', '1');
+      },
+    });
+    expect(failureReason(result.calls)).toBe('bootstrap step functional-check failed: qdrant FAIL refused key ***');
+  });
+
+  test('a long list of failures is cut to a reason of bounded length', async () => {
+    const result = await boot(userData.dev, {
+      prepare: (state) => {
+        write(state, 'functional-check', Array.from({ length: 5 }, (_, i) => `svc${i} FAIL ${'x'.repeat(150)}`).join('\n'));
+        write(state, 'functional-check.exit', '1');
+      },
+    });
+    const reason = failureReason(result.calls)!;
+    expect(reason).toMatch(/^bootstrap step functional-check failed: svc0 FAIL x+/);
+    expect(reason).toMatch(/\.\.\.$/);
+    expect(reason.length).toBeLessThanOrEqual(450);
+  });
+
+  test('an exposure that fails signals failure and the host is not released', async () => {
+    const result = await boot(userData.automation, {
+      prepare: (state) => {
+        write(state, 'expose', 'expose-n8n: n8n has no owner: not publishing it beyond the host\n');
+        write(state, 'expose.exit', '1');
+      },
+    });
+    expect(failureReason(result.calls)).toBe('bootstrap step expose-n8n failed: expose-n8n: n8n has no owner: not publishing it beyond the host');
+    expect(released(result.calls)).toBe(false);
   });
 
   test('a failed bootstrap marks its host unhealthy, so a replacement host that fails is itself replaced', async () => {
-    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'up.exit'), '1'));
-    expect(result.calls).toContain('aws autoscaling set-instance-health --region eu-west-1 --instance-id i-0abc --health-status Unhealthy --no-should-respect-grace-period');
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'up.exit', '1') });
+    expect(markedUnhealthy(result.calls)).toBe(true);
     expect(indexOf(result.calls, /^aws autoscaling set-instance-health/)).toBeGreaterThan(indexOf(result.calls, /^cfn-signal --exit-code 1/));
   });
 
   test('a setting with a quote in it is written so that bash reads it back intact', async () => {
-    const quoted = renderUserData(synthDeployment('my-stack', { tier: 'dev', n8nOwnerEmail: "o'brien@example.com" }).compute, {
-      region: 'eu-west-1', account: '123456789012', references: (name: string) => (name === 'FileSystemId' ? FILE_SYSTEM_ID : `ref-${name}`),
-    });
+    const quoted = synthesizedUserData('my-stack', { tier: 'dev', n8nOwnerEmail: "o'brien@example.com" });
     const result = await boot(quoted);
     expect(JSON.parse(fs.readFileSync(path.join(result.state, 'owner-setup.json'), 'utf8')).email).toBe("o'brien@example.com");
     expect(signals(result.calls)[0]).toMatch(/--exit-code 0/);
   });
 
   test('a mount that never succeeds is retried, then signals failure and logs the step', async () => {
-    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'mount.exit'), '32'));
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'mount.exit', '32') });
     expect(result.calls.filter((c) => c.startsWith('mount ')).length).toBe(3);
-    expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 1 --reason bootstrap step mount-efs failed/)]);
+    expect(failureReason(result.calls)).toBe(`bootstrap step mount-efs failed: EFS ${FILE_SYSTEM_ID} did not mount after 3 attempts`);
     expect(result.log).toContain('step mount-efs: FAILED');
     expect(result.calls.some((c) => c.startsWith('docker compose') && c.includes(' up'))).toBe(false);
     expect(result.code).not.toBe(0);
   });
 
   test('a mount target that resolves late: mounted on a later attempt', async () => {
-    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'mount.exit.1'), '32'));
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'mount.exit.1', '32') });
     expect(result.calls.filter((c) => c.startsWith('mount ')).length).toBe(2);
     expect(signals(result.calls)[0]).toMatch(/--exit-code 0/);
   });
 
+  test('a failing install of amazon-efs-utils fails install-packages naming the package (not "EFS did not mount" later)', async () => {
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'dnf-fail', 'amazon-efs-utils\n') });
+    expect(failureReason(result.calls)).toBe('bootstrap step install-packages failed: could not install amazon-efs-utils (dnf exit 1)');
+    expect(result.calls.some((c) => c.startsWith('mount '))).toBe(false);
+  });
+
+  test('a failing Docker install fails install-packages naming docker', async () => {
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'dnf-fail', 'docker-25.0.*\n') });
+    expect(failureReason(result.calls)).toBe('bootstrap step install-packages failed: could not install docker (docker-25.0.*, dnf exit 1)');
+    expect(result.calls.some((c) => c.startsWith('mount '))).toBe(false);
+  });
+
+  test('Docker that does not start fails start-runtime naming Docker, before anything runs', async () => {
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'systemctl-fail', 'start docker\nstart docker.service\n') });
+    expect(failureReason(result.calls)).toMatch(/^bootstrap step start-runtime failed: .*docker/i);
+    expect(result.calls.some((c) => c.startsWith('docker compose') && c.includes(' up'))).toBe(false);
+  });
+
   test('a failing compose up signals failure and logs the step', async () => {
-    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'up.exit'), '1'));
-    expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 1 --reason bootstrap step start-runtime failed/)]);
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'up.exit', '1') });
+    expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 1 --reason bootstrap step start-runtime failed: /)]);
     expect(result.log).toContain('step start-runtime: FAILED');
   });
 
-  test('a service that never gets healthy signals failure and logs the step', async () => {
+  test('a service that never gets healthy signals failure naming it', async () => {
     const never = 'postgres running healthy\nollama running healthy\nqdrant running healthy\nn8n running starting\ncrawl4ai running healthy\n';
-    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'ps'), never));
-    expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 1 --reason bootstrap step start-runtime failed/)]);
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'ps', never) });
+    expect(failureReason(result.calls)).toMatch(/^bootstrap step start-runtime failed: .*n8n\(running\/starting\)/);
     expect(result.log).toContain('step start-runtime: FAILED');
-    expect(result.log).toMatch(/n8n/);
   });
 
   test('an unreadable secret signals failure and leaves no env file', async () => {
-    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 'secret.exit'), '1'));
-    expect(signals(result.calls)).toEqual([expect.stringMatching(/--exit-code 1 --reason bootstrap step write-secrets failed/)]);
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'secret.exit', '1') });
+    expect(signals(result.calls)).toEqual([expect.stringMatching(/--exit-code 1 --reason bootstrap step write-secrets failed: could not read the secret for /)]);
     expect(fs.existsSync(path.join(result.root, HOST_PATHS.envFile))).toBe(false);
   });
 
   test('a runtime that cannot be downloaded signals failure from user data itself', async () => {
-    const result = await boot(userData.dev, (state) => fs.writeFileSync(path.join(state, 's3.exit'), '1'));
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 's3.exit', '1') });
     expect(result.calls.filter((c) => c.startsWith('aws s3 cp')).length).toBe(5);
     expect(signals(result.calls)).toEqual([expect.stringMatching(/--exit-code 1 --reason bootstrap step download-runtime failed/)]);
     expect(result.log).toContain('step download-runtime: FAILED');
+    expect(markedUnhealthy(result.calls)).toBe(true);
   });
 
   test('behind a load balancer: the host is released to it after the owner exists and before the success signal', async () => {
-    const result = await boot(userData.automation);
+    const result = await plainAutomationBoot();
     const owner = indexOf(result.calls, /\/rest\/owner\/setup/);
     const release = indexOf(result.calls, /^aws autoscaling complete-lifecycle-action/);
     const signal = indexOf(result.calls, /^cfn-signal --exit-code 0/);
@@ -228,7 +477,60 @@ describe('the rendered bootstrap, executed under bash', () => {
   });
 
   test('user data stays under 16 KB', () => {
-    expect(Buffer.byteLength(userData.dev)).toBeLessThan(16 * 1024);
-    expect(Buffer.byteLength(userData.automation)).toBeLessThan(16 * 1024);
+    for (const script of Object.values(userData)) expect(Buffer.byteLength(script)).toBeLessThan(16 * 1024);
+  });
+});
+
+describe('the GPU tier on the Deep Learning AMI, which may lack Docker and cfn-signal', () => {
+  test('an AMI without Docker gets it from the AL2023 repository', async () => {
+    const result = await boot(userData.gpu, { missing: ['docker'] });
+    expect(result.calls).toContain('dnf install -y docker-25.0.*');
+    expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 0 /)]);
+  });
+
+  test('an AMI that ships Docker keeps it', async () => {
+    const result = await boot(userData.gpu, { missing: [] });
+    expect(result.calls.some((c) => c.startsWith('dnf install -y docker'))).toBe(false);
+    expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 0 /)]);
+  });
+
+  test('an AMI without cfn-signal gets aws-cfn-bootstrap before anything can signal; an early failure is then signalled', async () => {
+    const result = await boot(userData.gpu, { missing: ['docker', 'cfn-signal'], prepare: (state) => write(state, 's3.exit', '1') });
+    const install = result.calls.indexOf('dnf install -y aws-cfn-bootstrap');
+    expect(install).toBeGreaterThan(-1);
+    expect(install).toBeLessThan(indexOf(result.calls, /^aws s3 cp/));
+    expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 1 --reason bootstrap step download-runtime failed/)]);
+  });
+
+  test('an AMI without cfn-signal signals success through the installed cfn-signal', async () => {
+    const result = await boot(userData.gpu, { missing: ['docker', 'cfn-signal'] });
+    expect(result.calls.filter((c) => c === 'dnf install -y aws-cfn-bootstrap')).toHaveLength(1);
+    expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 0 /)]);
+  });
+
+  test('where cfn-signal cannot be installed, an early failure is signalled through the AWS CLI and the host marks itself unhealthy', async () => {
+    const result = await boot(userData.gpu, {
+      missing: ['docker', 'cfn-signal'],
+      prepare: (state) => {
+        write(state, 'dnf-fail', 'aws-cfn-bootstrap\n');
+        write(state, 's3.exit', '1');
+      },
+    });
+    expect(signals(result.calls)).toEqual([
+      expect.stringMatching(/^aws cloudformation signal-resource --region eu-west-1 --stack-name GeuseGpu-lab --logical-resource-id HostASG[0-9A-F]+ --unique-id i-0abc --status FAILURE$/),
+    ]);
+    expect(markedUnhealthy(result.calls)).toBe(true);
+  });
+
+  test('where cfn-signal cannot be installed, install-packages fails and says so through the AWS CLI', async () => {
+    const result = await boot(userData.gpu, { missing: ['docker', 'cfn-signal'], prepare: (state) => write(state, 'dnf-fail', 'aws-cfn-bootstrap\n') });
+    expect(result.log).toContain('step install-packages: FAILED: cfn-signal is missing and aws-cfn-bootstrap could not be installed (dnf exit 1)');
+    expect(signals(result.calls)).toEqual([expect.stringMatching(/^aws cloudformation signal-resource .*--status FAILURE$/)]);
+    expect(markedUnhealthy(result.calls)).toBe(true);
+  });
+
+  test('an AMI without the NVIDIA container toolkit fails install-packages: Ollama would get no GPU', async () => {
+    const result = await boot(userData.gpu, { missing: ['docker', 'nvidia-container-runtime-hook'] });
+    expect(failureReason(result.calls)).toMatch(/^bootstrap step install-packages failed: nvidia-container-runtime-hook not found/);
   });
 });

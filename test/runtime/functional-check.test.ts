@@ -278,10 +278,10 @@ describe('functional-check.sh: postgres', () => {
 });
 
 describe('functional-check.sh: n8n', () => {
-  it('fails with n8n\'s 401 when the owner password is wrong', async () => {
+  it('fails with n8n\'s 401 when the owner password is wrong, naming the secret it must match', async () => {
     fakes.n8n.ownerPassword = 'Changed-by-someone-9';
     const result = await host.run();
-    expectOnlyFailure(result, 'n8n', /cannot log in \(401\): Wrong username or password/);
+    expectOnlyFailure(result, 'n8n', /cannot log in \(401\): Wrong username or password.*secret geusemaker\/my-stack\/n8n-owner-password\)$/);
   });
 
   it('fails naming a pre-wired credential the owner cannot see', async () => {

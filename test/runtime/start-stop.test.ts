@@ -282,7 +282,9 @@ describe('stop.sh', () => {
     expect(requests).toContain('qdrant-download http://127.0.0.1:6333/snapshots/full-snapshot-2025-03-01-12-00-00.snapshot');
     expect(requests).toContain('qdrant-delete http://127.0.0.1:6333/snapshots/full-snapshot-2025-03-01-12-00-00.snapshot');
     // The API key goes through curl's stdin config, never its argv.
-    expect(host.readState('curl-config.log')).toContain(`header = "api-key: ${SECRETS.QDRANT_API_KEY}"`);
+    // Escaped as curl's config syntax wants it: the key holds a `"` and a `\\`, which must reach Qdrant unchanged.
+    const configValue = SECRETS.QDRANT_API_KEY.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+    expect(host.readState('curl-config.log')).toContain(`header = "api-key: ${configValue}"`);
     expect(host.calls().join('\n')).not.toContain(SECRETS.QDRANT_API_KEY);
     // The writers stop first, n8n then PostgreSQL, then the snapshot (Qdrant must be running), then a graceful
     // stop of the rest with a timeout, then the fence.
