@@ -1,10 +1,11 @@
-import { execFileSync, spawn } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { HOST_PATHS, SECRET_PURPOSES } from '../../ops/src/contract';
 import { synthDeployment } from '../helpers/app';
 import { renderUserData } from '../helpers/render-user-data';
+import { zipDirectory } from '../helpers/zip';
 import { psTable } from '../runtime/helpers/fake-host';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -42,7 +43,7 @@ beforeAll(() => {
   fs.cpSync(path.join(REPO, 'docker'), runtime, { recursive: true });
   for (const script of fs.readdirSync(FAKE_RUNTIME)) fs.copyFileSync(path.join(FAKE_RUNTIME, script), path.join(runtime, 'host', script));
   runtimeZip = path.join(dir, 'runtime.zip');
-  execFileSync('zip', ['-q', '-r', runtimeZip, '.'], { cwd: runtime });
+  zipDirectory(runtime, runtimeZip);
   userData = {
     dev: synthesizedUserData('my-stack', { tier: 'dev' }),
     automation: synthesizedUserData('demo', { tier: 'automation' }),
