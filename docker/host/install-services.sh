@@ -7,6 +7,7 @@
 #   geusemaker-spot-watcher.service     spot interruption watcher
 #   geusemaker-qdrant-snapshot.timer    Qdrant snapshot to EFS every GM_QDRANT_SNAPSHOT_MINUTES
 #   geusemaker-models.service           model pull, started in the background (--no-block)
+#   geusemaker-replace-host.service     OnFailure of geusemaker.service: marks the host Unhealthy
 #
 # Docker itself is disabled at boot (docker.service and docker.socket): after a crash or hard reset dockerd
 # would restart the containers (restart: unless-stopped) before EFS is mounted and without the fence.
@@ -21,7 +22,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly UNITS=(geusemaker.service geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.service
-  geusemaker-qdrant-snapshot.timer geusemaker-models.service)
+  geusemaker-qdrant-snapshot.timer geusemaker-models.service geusemaker-replace-host.service)
 # The settings a unit passes on to the scripts (everything else is read from host.env / runtime.env).
 readonly CARRIED=(GM_PREFIX GM_HOST_ENV_FILE GM_ENV_FILE GM_RUNTIME_DIR GM_EFS_MOUNT GM_LOG_DIR GM_RUN_DIR
   GM_QDRANT_LOCAL_DIR GM_QDRANT_SNAPSHOT_LOCAL_DIR GM_REQUIRE_EFS_MOUNT)

@@ -215,6 +215,10 @@ describe('install-services.sh', () => {
     const models = unit(host, 'geusemaker-models.service');
     expect(models).toContain('pull-models.sh\n');
     expect(models).toMatch(/^After=geusemaker\.service$/m);
+    // A failed start (also after a reboot) gets the host replaced; the replacing unit is never enabled by itself.
+    expect(main).toMatch(/^OnFailure=geusemaker-replace-host\.service$/m);
+    expect(unit(host, 'geusemaker-replace-host.service')).toMatch(new RegExp(`^ExecStart=/\\S*bash ${HOST_SCRIPTS_DIR}/mark-unhealthy\\.sh$`, 'm'));
+    expect(unit(host, 'geusemaker-replace-host.service')).not.toMatch(/^\[Install\]/m);
     // Secrets never go into unit files.
     for (const name of fs.readdirSync(host.systemdDir)) {
       expect(fs.statSync(path.join(host.systemdDir, name)).mode & 0o777).toBe(0o644);
@@ -248,5 +252,38 @@ describe('install-services.sh', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('GM_LOG_DIR=');
     expect(fs.existsSync(host.systemdDir)).toBe(false);
+  });
+});
+
+describe('mark-unhealthy.sh (OnFailure of geusemaker.service)', () => {
+  function hostWithInstance(settings: Record<string, string> = { GM_REGION: 'eu-west-1' }): FakeHost {
+    return newHost(settings); // the fake host's instance id is i-0a
+  }
+
+  test('marks this instance Unhealthy in its region, ignoring the grace period', async () => {
+    const host = hostWithInstance();
+    const result = await host.run('mark-unhealthy.sh');
+    expect(result.code).toBe(0);
+    expect(host.calls().filter((c) => c.startsWith('aws '))).toEqual([
+      'aws autoscaling set-instance-health --region eu-west-1 --instance-id i-0a --health-status Unhealthy --no-should-respect-grace-period',
+    ]);
+    expect(result.stderr).toContain('marked Unhealthy');
+  });
+
+  test('a refused call fails with the reason on one line', async () => {
+    const host = hostWithInstance();
+    host.answer('aws', 'An error occurred (AccessDenied) when calling the SetInstanceHealth operation\n');
+    host.exitCode('aws', 254);
+    const result = await host.run('mark-unhealthy.sh');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('set-instance-health failed for i-0a: An error occurred (AccessDenied)');
+  });
+
+  test('without a region it names the missing setting (exit 2) and calls nothing', async () => {
+    const host = hostWithInstance({});
+    const result = await host.run('mark-unhealthy.sh');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('GM_REGION is not set');
+    expect(host.calls().some((c) => c.startsWith('aws '))).toBe(false);
   });
 });
