@@ -7,4 +7,6 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
   testTimeout: 60000,
+  // Every core: most suites wait on bash subprocesses or synthesis, and jest's default leaves one core idle.
+  maxWorkers: '100%',
 };

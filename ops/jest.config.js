@@ -14,4 +14,6 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup-env.js'],
   globalSetup: '<rootDir>/test/global-setup.js',
   testTimeout: 20000,
+  // Every core: most suites wait on bash subprocesses or synthesis, and jest's default leaves one core idle.
+  maxWorkers: '100%',
 };

@@ -36,7 +36,8 @@ export interface N8nLoadBalancerProps {
 }
 
 /** The n8n entry point: a load balancer whose only target is the host's n8n, checked on n8n's own readiness
- * endpoint (`/healthz/readiness`: database connected and migrated), so a host whose n8n lost its database is replaced. */
+ * endpoint (`/healthz/readiness`: database connected and migrated), so requests only reach an n8n that can serve them.
+ * The host's group does not act on this check (see rebootSafeHealthChecks): a reboot must not replace the host. */
 export class N8nLoadBalancer extends Construct {
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   public readonly securityGroup: ec2.SecurityGroup;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, TIERS, Tier } from '../../ops/src/contract';
 import { ConfigError, configProblem, valueAt } from './config-error';
-import { deploymentSchema, ParsedDeployment } from './schema';
+import { DeploymentInput, deploymentSchema, ParsedDeployment } from './schema';
 
 export { ConfigError } from './config-error';
 
@@ -86,12 +86,10 @@ function validateDeployment(name: string, raw: unknown): DeploymentConfig {
     throw new ConfigError(result.error.issues.map((issue) => describeIssue(field, input, issue)).join('\n'));
   }
   const parsed = result.data;
-  for (const other of TIERS) {
-    if (other !== parsed.tier && other !== 'dev' && parsed[other] !== undefined) {
-      throw configProblem(`${field}.${other}`, input[other],
-        `options for tier ${other} given, but the tier is ${parsed.tier}; a deployment has one compute tier at a time — remove them or set tier to ${other}`);
-    }
-  }
+  const ignored = ignoredSettings(parsed.tier)
+    .filter(([setting]) => input[setting] !== undefined)
+    .map(([setting, instead]) => configProblem(`${field}.${setting}`, input[setting], instead).message);
+  if (ignored.length > 0) throw new ConfigError(ignored.join('\n'));
   if (parsed.vpcId !== undefined && parsed.env === undefined) {
     throw configProblem(`${field}.vpcId`, parsed.vpcId, 'an existing VPC is looked up in its account: set env.account and env.region too');
   }
@@ -101,6 +99,25 @@ function validateDeployment(name: string, raw: unknown): DeploymentConfig {
     bootstrapTimeoutMinutes: parsed.bootstrapTimeoutMinutes ?? DEFAULT_BOOTSTRAP_TIMEOUT_MINUTES[parsed.tier],
     rootVolumeGiB: parsed.rootVolumeGiB ?? DEFAULT_ROOT_VOLUME_GIB[parsed.tier],
   };
+}
+
+/**
+ * Settings a tier would silently ignore, each with what to do instead. A setting given explicitly (in the raw input:
+ * zod's defaults do not count) that the tier ignores is refused, so no setting is ever dropped without a word.
+ */
+const IGNORED_BY_TIER: Record<Tier, Partial<Record<keyof DeploymentInput, string>>> = {
+  dev: {},
+  automation: {},
+  gpu: {
+    instanceSize: 'the gpu tier runs GPU instance types, not CPU sizes: remove instanceSize and list the types in gpu.instanceTypes (e.g. ["g5.xlarge"])',
+    allowedCidrs: 'the gpu tier serves n8n through CloudFront, which allowedCidrs does not restrict yet (planned with HTTPS on every tier): remove it, or use the automation tier, whose load balancer it restricts',
+  },
+};
+
+function ignoredSettings(tier: Tier): Array<[string, string]> {
+  const otherTierOptions = TIERS.filter((other) => other !== tier && other !== 'dev').map((other): [string, string] => [other,
+    `options for tier ${other} given, but the tier is ${tier}; a deployment has one compute tier at a time — remove them or set tier to ${other}`]);
+  return [...otherTierOptions, ...Object.entries(IGNORED_BY_TIER[tier]) as Array<[string, string]>];
 }
 
 function parseDeclared(value: unknown): Record<string, unknown> {

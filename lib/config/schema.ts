@@ -18,7 +18,32 @@ const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:ce
 const MODEL = /^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/;
 const GPU_INSTANCE_TYPE = new RegExp(`^(${GPU_FAMILIES.join('|')})\\.(\\d*xlarge|metal)$`);
 
-const cidr = z.string().regex(IPV4_CIDR, { message: 'expected an IPv4 CIDR such as 203.0.113.0/24' });
+const cidr = z.string().regex(IPV4_CIDR, { message: 'expected an IPv4 CIDR such as 203.0.113.0/24' })
+  .superRefine((value, ctx) => {
+    const problem = cidrProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * What is wrong with a well-formed IPv4 CIDR as an allowed network, or undefined. A /0 is the whole internet, which
+ * the dev tier must never open n8n to; host bits are masked away by EC2 without a word, so the user gets a different
+ * network than the one written.
+ */
+export function cidrProblem(value: string): string | undefined {
+  if (!IPV4_CIDR.test(value)) return undefined;
+  const [address, prefix] = value.split('/');
+  const length = Number(prefix);
+  if (length === 0) {
+    return 'expected specific networks such as 203.0.113.0/24, not /0 (every address); to serve n8n to everyone, use the automation tier without allowedCidrs';
+  }
+  const octets = address.split('.').map(Number);
+  const bits = octets.reduce((acc, octet) => acc * 256 + octet, 0);
+  const blockSize = 2 ** (32 - length);
+  const network = bits - (bits % blockSize);
+  if (network === bits) return undefined;
+  const networkAddress = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.');
+  return `host bits are set; expected the network address ${networkAddress}/${length}`;
+}
 
 const positiveMinutes = (max: number) =>
   z.number().int({ message: 'expected a whole number of minutes' })

@@ -23,6 +23,11 @@ export interface GeuseDataStackProps extends StackProps {
   readonly retainedFileSystemId?: string;
 }
 
+/** The data stack output holding the id of its `index`-th (from 0) host subnet. */
+export function hostSubnetOutputKey(index: number): string {
+  return `HostSubnet${index + 1}Id`;
+}
+
 /**
  * `GeuseData-<name>`: everything the data depends on, and nothing disposable.
  * The compute stacks only reference it, so replacing or deleting them never touches it.
@@ -75,7 +80,11 @@ export class GeuseDataStack extends Stack {
     // The compute stacks read the data stack through these outputs only (see DataStackReferences), so the
     // data stack's template is the same whichever tier runs on it.
     new CfnOutput(this, OUTPUT_KEYS.vpcId, { value: this.vpc.vpcId });
-    new CfnOutput(this, OUTPUT_KEYS.hostSubnetIds, { value: Fn.join(',', this.vpc.selectSubnets(this.hostSubnets).subnetIds) });
+    const hostSubnetIds = this.vpc.selectSubnets(this.hostSubnets).subnetIds;
+    new CfnOutput(this, OUTPUT_KEYS.hostSubnetIds, { value: Fn.join(',', hostSubnetIds) });
+    // One output per subnet as well: the compute stacks read each one whole, never split a joined list
+    // (cfn-lint E1017: Fn::Split does not take Fn::GetStackOutput).
+    hostSubnetIds.forEach((subnetId, index) => new CfnOutput(this, hostSubnetOutputKey(index), { value: subnetId }));
     new CfnOutput(this, OUTPUT_KEYS.hostSecurityGroupId, { value: this.hostSecurityGroup.securityGroupId });
     new CfnOutput(this, OUTPUT_KEYS.fileSystemSecurityGroupId, { value: this.fileSystemSecurityGroup.securityGroupId });
   }

@@ -7,6 +7,8 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import { PipelineConfig, SourceConfig } from '../config/pipeline-schema';
+import { writeActionRoleArnsWithSub } from './action-role-arns';
+import { matchConnectionPermissionToArn } from './connection-permission';
 import { GeuseEnvironmentStage } from './environment-stage';
 import { HealthGate } from './health-gate';
 import { PipelineNotifications } from './notifications';
@@ -109,6 +111,8 @@ export class GeusePipelineStack extends Stack {
 
     // The underlying CodePipeline exists only from here on: notifications and acknowledgments need its constructs.
     this.pipeline.buildPipeline();
+    matchConnectionPermissionToArn(this);
+    writeActionRoleArnsWithSub(this.pipeline.pipeline.node.defaultChild as codepipeline.CfnPipeline);
     this.notifications = new PipelineNotifications(this, 'Notifications', {
       pipeline: this.pipeline.pipeline,
       email: config.notifications.email,

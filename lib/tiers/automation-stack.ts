@@ -1,17 +1,11 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
-import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
 import { cpuInstanceTypes } from '../compute/instance-types';
+import { rebootSafeHealthChecks } from '../compute/host-health-checks';
 import { N8nLoadBalancer } from '../compute/n8n-load-balancer';
 import { AL2023_AMI_PARAMETER, GeuseComputeStack, GeuseComputeStackProps } from './compute-stack';
-
-/**
- * How long a new host's load balancer health is ignored. The launch lifecycle hook holds the host until the
- * bootstrap is done, and the grace period only starts after that, so it covers n8n settling, not the bootstrap.
- */
-export const HEALTH_CHECK_GRACE_PERIOD = Duration.minutes(5);
 
 /**
  * `GeuseAutomation-<name>`: n8n on the internet (or the allowed CIDRs) through an application load balancer.
@@ -29,10 +23,7 @@ export class GeuseAutomationStack extends GeuseComputeStack {
       machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(AL2023_AMI_PARAMETER, { os: ec2.OperatingSystemType.LINUX }),
       instanceTypes: cpuInstanceTypes(config.instanceSize),
       holdUntilBootstrapped: true,
-      healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
-        additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
-        gracePeriod: HEALTH_CHECK_GRACE_PERIOD,
-      }),
+      healthChecks: rebootSafeHealthChecks(),
       settings: { GM_N8N_BIND: '0.0.0.0', GM_N8N_PROXY_HOPS: '1' },
     });
 

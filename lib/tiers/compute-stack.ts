@@ -21,6 +21,13 @@ export type TierHostOptions = Pick<GeuseHostProps, 'machineImage' | 'instanceTyp
   readonly settings?: Readonly<Record<string, string>>;
 };
 
+/**
+ * Resource types whose CloudFormation schema has no `Tags` property, although aws-cdk-lib renders tags for them
+ * (cfn-lint E3002). CloudFormation Template Reference, AWS::ElasticLoadBalancingV2::Listener and ::ListenerRule:
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-elasticloadbalancingv2-listener.html
+ */
+export const UNTAGGABLE_RESOURCE_TYPES = ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::ElasticLoadBalancingV2::ListenerRule'] as const;
+
 /** Amazon Linux 2023, resolved by EC2 at each launch: a new AMI release never replaces a running host. */
 export const AL2023_AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
 
@@ -42,8 +49,8 @@ export abstract class GeuseComputeStack extends Stack {
     this.config = props.config;
     this.data = new DataStackReferences(this, 'Data', props.data);
     this.addStackDependency(props.data, 'the host mounts the data stack\'s file system and reads its secrets');
-    Tags.of(this).add(TAG_KEYS.deployment, props.config.name);
-    Tags.of(this).add(TAG_KEYS.tier, tier);
+    Tags.of(this).add(TAG_KEYS.deployment, props.config.name, { excludeResourceTypes: [...UNTAGGABLE_RESOURCE_TYPES] });
+    Tags.of(this).add(TAG_KEYS.tier, tier, { excludeResourceTypes: [...UNTAGGABLE_RESOURCE_TYPES] });
     new CfnOutput(this, OUTPUT_KEYS.tier, { value: tier });
   }
 
@@ -76,6 +83,7 @@ export abstract class GeuseComputeStack extends Stack {
         GM_MODELS: config.models.join(' '),
         GM_QDRANT_SNAPSHOT_MINUTES: String(config.qdrantSnapshotMinutes),
         GM_N8N_BIND: '127.0.0.1',
+        GM_N8N_TLS: 'off',
         GM_N8N_PUBLIC_URL: '',
         GM_N8N_OWNER_EMAIL: config.n8nOwnerEmail,
         ...options.settings,

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import { Construct } from 'constructs';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
-import { GeuseDataStack } from '../data/data-stack';
+import { GeuseDataStack, hostSubnetOutputKey } from '../data/data-stack';
 import { DeploymentSecrets } from '../data/deployment-secrets';
 
 /**
@@ -26,7 +26,7 @@ export class DataStackReferences extends Construct {
     this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
       vpcId: output(OUTPUT_KEYS.vpcId),
       availabilityZones: subnets.availabilityZones,
-      publicSubnetIds: Fn.split(',', output(OUTPUT_KEYS.hostSubnetIds), subnets.subnetIds.length),
+      publicSubnetIds: subnets.subnetIds.map((_id, index) => output(hostSubnetOutputKey(index))),
     });
     Annotations.of(this).acknowledgeWarning('@aws-cdk/aws-ec2:noSubnetRouteTableId',
       'The compute stacks only place instances and load balancers in these subnets; they never read a route table.');

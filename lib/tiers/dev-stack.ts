@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
@@ -9,32 +9,39 @@ import { AL2023_AMI_PARAMETER, GeuseComputeStack, GeuseComputeStackProps } from 
  * `GeuseDev-<name>`: the cheapest tier. One spot host in a public subnet, no NAT gateway, no load balancer.
  * n8n is reachable on the host's port 5678 from the configured CIDRs only; with none (the default),
  * only through SSM port forwarding.
+ *
+ * With allowedCidrs, n8n serves HTTPS itself with a certificate generated on the host (`GM_N8N_TLS=self-signed`):
+ * its auth cookie is `Secure`, so its editor cannot work over plain http on a public address, and a login must never
+ * cross the internet in clear. Port forwarding then reaches the same HTTPS listener.
  */
 export class GeuseDevStack extends GeuseComputeStack {
   constructor(scope: Construct, id: string, props: GeuseComputeStackProps) {
     super(scope, id, 'dev', props);
     const { allowedCidrs } = props.config;
+    const exposed = allowedCidrs.length > 0;
+    const scheme = exposed ? 'https' : 'http';
     this.createHost({
       machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(AL2023_AMI_PARAMETER, { os: ec2.OperatingSystemType.LINUX }),
       instanceTypes: cpuInstanceTypes(props.config.instanceSize),
-      settings: { GM_N8N_BIND: allowedCidrs.length > 0 ? '0.0.0.0' : '127.0.0.1' },
+      settings: {
+        GM_N8N_BIND: exposed ? '0.0.0.0' : '127.0.0.1',
+        GM_N8N_TLS: exposed ? 'self-signed' : 'off',
+      },
     });
 
     allowedCidrs.forEach((cidr, index) => {
       this.allowToHost(`N8nFromAllowedCidr${index + 1}`, { cidrIp: cidr }, 5678, `n8n from ${cidr} (allowedCidrs)`);
     });
-    if (allowedCidrs.some((cidr) => cidr.endsWith('/0'))) {
-      Annotations.of(this).addWarningV2('geusemaker:dev-world-open', `allowedCidrs includes ${allowedCidrs.find((c) => c.endsWith('/0'))}: n8n on port 5678 is open to the whole internet over plain HTTP`);
-    }
 
     new CfnOutput(this, OUTPUT_KEYS.portForwardCommand, {
       value: this.portForwardCommand(),
-      description: 'Forward localhost:5678 to n8n on the host through SSM, then open http://localhost:5678',
+      description: `Forward localhost:5678 to n8n on the host through SSM, then open ${scheme}://localhost:5678`,
     });
     new CfnOutput(this, OUTPUT_KEYS.n8nUrl, {
-      value: 'http://localhost:5678',
-      description: allowedCidrs.length > 0
-        ? 'n8n through SSM port forwarding; from the allowed CIDRs also at http://<host public IP>:5678 (gm-ops status shows it)'
+      value: `${scheme}://localhost:5678`,
+      description: exposed
+        ? 'n8n through SSM port forwarding; from the allowed CIDRs also at https://<host public IP>:5678 (gm-ops status shows the IP). '
+          + 'n8n uses a self-signed certificate made on the host: the browser warns about it until you trust that certificate'
         : 'n8n through SSM port forwarding (run the PortForwardCommand output first)',
     });
   }

@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, Validations } from 'aws-cdk-lib';
-import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -8,9 +7,9 @@ import { Construct } from 'constructs';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
 import { gpuOptionsSchema } from '../config/schema';
 import { CloudFrontOriginFacing } from '../compute/cloudfront-origin-facing';
+import { rebootSafeHealthChecks } from '../compute/host-health-checks';
 import { N8nLoadBalancer } from '../compute/n8n-load-balancer';
 import { GeuseComputeStack, GeuseComputeStackProps } from './compute-stack';
-import { HEALTH_CHECK_GRACE_PERIOD } from './automation-stack';
 
 /**
  * AL2023 Deep Learning Base OSS NVIDIA AMI (driver, Docker and the NVIDIA container toolkit included),
@@ -42,10 +41,7 @@ export class GeuseGpuStack extends GeuseComputeStack {
       instanceTypes: options.instanceTypes.map((type) => new ec2.InstanceType(type)),
       installDocker: false,
       holdUntilBootstrapped: true,
-      healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
-        additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
-        gracePeriod: HEALTH_CHECK_GRACE_PERIOD,
-      }),
+      healthChecks: rebootSafeHealthChecks(),
       settings: { GM_N8N_BIND: '0.0.0.0', GM_N8N_PROXY_HOPS: '2' },
     });
 

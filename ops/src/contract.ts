@@ -12,9 +12,9 @@ export type Tier = (typeof TIERS)[number];
 /** The tag value of the long-lived data stack. */
 export const DATA_TIER = 'data';
 
-/** A deployment name: lowercase, starts with a letter, at most 31 characters. */
-export const DEPLOYMENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
-export const DEPLOYMENT_NAME_RULE = 'lowercase letters, digits and hyphens, starting with a letter, at most 31 characters';
+/** A deployment name: lowercase, starts with a letter, does not end with a hyphen, at most 31 characters. */
+export const DEPLOYMENT_NAME_PATTERN = /^[a-z]([a-z0-9-]{0,29}[a-z0-9])?$/;
+export const DEPLOYMENT_NAME_RULE = 'lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most 31 characters';
 
 const TIER_STACK_PREFIX: Record<Tier, string> = {
   dev: 'GeuseDev',

@@ -59,7 +59,7 @@ describe('gm-ops restore (real entry point)', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('Found: GeuseData-web is gone; its file system fs-0123456789abcdef0 and its secrets are retained.');
     expect(result.stdout).toContain(
-      '  AWS_REGION=eu-west-1 npx cdk deploy GeuseData-web GeuseAutomation-web -c name=web -c tier=automation -c retainedFileSystemId=fs-0123456789abcdef0 --require-approval never',
+      '  AWS_REGION=eu-west-1 npx cdk deploy GeuseData-web GeuseAutomation-web -c name=web -c tier=automation --require-approval never',
     );
     expect(result.stderr).toBe('gm-ops: not inside the GeuseMaker project: gm-ops cannot run cdk deploy from here — run the command above in a checkout (or run gm-ops restore web from one)\n');
   });
@@ -67,7 +67,7 @@ describe('gm-ops restore (real entry point)', () => {
   it('nothing at all: exit 1, one line saying what was searched', async () => {
     const result = await gmOpsWithFakeAws(tmp, { stacks: [], fileSystems: [] }, ['restore', 'ghost']);
     expect(result).toMatchObject({ code: 1, stdout: '' });
-    expect(result.stderr).toMatch(/^gm-ops: nothing retained found for "ghost" in eu-west-1: no stack, and no retained EFS file system \(searched 0 EFS file systems for the tag geuse:deployment=ghost; the CloudFormation history \(no deleted GeuseData-ghost stack\)\) — check the region/);
+    expect(result.stderr).toMatch(/^gm-ops: nothing retained found for "ghost" in eu-west-1: no stack, no retained EFS file system and no secret \(searched 0 EFS file systems for the tag geuse:deployment=ghost; the CloudFormation history \(no deleted GeuseData-ghost stack\); the secrets geusemaker\/ghost\/<purpose>, including those scheduled for deletion\) — check the region/);
     expect(result.stderr.split('\n')).toHaveLength(2);
   });
 });

@@ -23,7 +23,10 @@ beforeEach(() => {
   data = new FakeAwsData(aws);
   // A GeuseMaker checkout: cdk.json with the geusemaker app; gm-ops runs in a subdirectory of it.
   project = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-ops-project-'));
-  fs.writeFileSync(path.join(project, 'cdk.json'), JSON.stringify({ app: 'npx tsx bin/geusemaker.ts' }));
+  fs.writeFileSync(
+    path.join(project, 'cdk.json'),
+    `${JSON.stringify({ app: 'npx tsx bin/geusemaker.ts', context: { 'geusemaker:deployments': { 'my-stack': { tier: 'dev' }, web: { tier: 'dev' } } } }, null, 2)}\n`,
+  );
   fs.mkdirSync(path.join(project, 'ops'));
 });
 afterEach(() => {
@@ -207,6 +210,11 @@ describe('restore: the host is dead or unhealthy, the stacks exist', () => {
 describe('restore: the compute stack is deleted, the data stack lives', () => {
   beforeEach(() => {
     aws.addStack(stackOf('GeuseData-web', 'CREATE_COMPLETE', { FileSystemId: FS_ID }, { 'geuse:deployment': 'web', 'geuse:tier': 'data' }));
+    // A data stack that created its own file system (not rebuilt around a retained one).
+    data.stackResources.set('GeuseData-web', [
+      { LogicalResourceId: 'FileSystem8A8E25C0', PhysicalResourceId: FS_ID, ResourceType: 'AWS::EFS::FileSystem', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date() },
+      { LogicalResourceId: 'FileSystemEfsMountTarget1', PhysicalResourceId: 'fsmt-0a1', ResourceType: 'AWS::EFS::MountTarget', ResourceStatus: 'CREATE_COMPLETE', LastUpdatedTimestamp: new Date() },
+    ]);
     data.addDeletedStack('GeuseDev-web', '2025-01-02T08:00:00Z');
     data.addDeletedStack('GeuseAutomation-web', '2025-01-10T08:00:00Z');
   });
@@ -242,7 +250,7 @@ describe('restore: the compute stack is deleted, the data stack lives', () => {
   it('outside the project: prints the exact command, runs nothing, exit 1', async () => {
     const { code, stdout, stderr } = await restore({}, 'web', '--yes');
     expect(code).toBe(1);
-    expect(stdout).toContain(`gm-ops is not running inside the GeuseMaker project (no cdk.json with the geusemaker app above ${os.tmpdir()}). Run, from a checkout:`);
+    expect(stdout).toContain(`gm-ops is not running inside the GeuseMaker project (no cdk.json with the geusemaker app above ${os.tmpdir()}). From a checkout:`);
     expect(stdout).toContain('  AWS_REGION=eu-west-1 npx cdk deploy GeuseAutomation-web -c name=web -c tier=automation --require-approval never');
     expect(stderr).toBe('gm-ops: not inside the GeuseMaker project: gm-ops cannot run cdk deploy from here — run the command above in a checkout (or run gm-ops restore web from one)\n');
   });
@@ -288,10 +296,10 @@ describe('restore: the data stack is deleted, its file system and secrets retain
     expect(stdout).toContain('crawl4ai-api-token scheduled for deletion on 2025-01-20 00:00:00Z');
     expect(stdout).toContain(`Found: GeuseData-web is gone; its file system ${FS_ID} and its secrets are retained.`);
     expect(stdout).toContain('  1. Cancel the scheduled deletion of geusemaker/web/crawl4ai-api-token (RestoreSecret)');
-    expect(stdout).toContain(`  2. Rebuild GeuseData-web and GeuseDev-web around ${FS_ID} and the retained secrets: npx cdk deploy GeuseData-web GeuseDev-web -c name=web -c tier=dev -c retainedFileSystemId=${FS_ID} --require-approval never`);
+    expect(stdout).toContain(`  3. Rebuild GeuseData-web and GeuseDev-web around ${FS_ID} and the retained secrets: npx cdk deploy GeuseData-web GeuseDev-web -c name=web -c tier=dev --require-approval never`);
     expect(code).toBe(0);
     expect(data.restoredSecrets).toEqual(['geusemaker/web/crawl4ai-api-token']);
-    expect(runner.calls.map((c) => c.args.join(' '))).toEqual([`cdk deploy GeuseData-web GeuseDev-web -c name=web -c tier=dev -c retainedFileSystemId=${FS_ID} --require-approval never`]);
+    expect(runner.calls.map((c) => c.args.join(' '))).toEqual([`cdk deploy GeuseData-web GeuseDev-web -c name=web -c tier=dev --require-approval never`]);
     expect(stdout).toContain('Restored: every service of web is healthy on i-new');
   });
 
@@ -302,7 +310,7 @@ describe('restore: the data stack is deleted, its file system and secrets retain
       deployment: 'web',
       region: 'eu-west-1',
       situation: 'rebuild-data',
-      command: `npx cdk deploy GeuseData-web GeuseDev-web -c name=web -c tier=dev -c retainedFileSystemId=${FS_ID} --require-approval never`,
+      command: `npx cdk deploy GeuseData-web GeuseDev-web -c name=web -c tier=dev --require-approval never`,
       insideProject: project,
       fileSystemId: FS_ID,
       confirmed: false,
@@ -320,7 +328,7 @@ describe('restore: the data stack is deleted, its file system and secrets retain
     );
     const chosen = await restore({ cwd: project }, 'web', '--file-system', FS_ID);
     expect(chosen.code).toBe(1);
-    expect(chosen.stdout).toContain(`-c retainedFileSystemId=${FS_ID}`);
+    expect(chosen.stdout).toContain(`Keep ${FS_ID} in the deployment's saved configuration`);
   });
 
   it('--file-system of another deployment is refused', async () => {
@@ -348,11 +356,12 @@ describe('restore: the data stack is deleted, its file system and secrets retain
   it('nothing retained at all: exit 1, says what was searched', async () => {
     data.deletedStacks.length = 0;
     data.fileSystems.splice(1, 1);
+    data.secrets.clear();
     const { code, stdout, stderr } = await restore({ cwd: project }, 'web', '--yes');
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toBe(
-      'gm-ops: nothing retained found for "web" in eu-west-1: no stack, and no retained EFS file system (searched 1 EFS file system for the tag geuse:deployment=web; the CloudFormation history (no deleted GeuseData-web stack)) — check the region (--region); a file system deleted by hand cannot be restored; to start afresh deploy: npx cdk deploy GeuseDev-web -c name=web\n',
+      'gm-ops: nothing retained found for "web" in eu-west-1: no stack, no retained EFS file system and no secret (searched 1 EFS file system for the tag geuse:deployment=web; the CloudFormation history (no deleted GeuseData-web stack); the secrets geusemaker/web/<purpose>, including those scheduled for deletion) — check the region (--region); a file system deleted by hand cannot be restored; to start afresh deploy: npx cdk deploy GeuseDev-web -c name=web\n',
     );
   });
 });

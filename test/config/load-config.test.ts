@@ -73,11 +73,11 @@ describe('command-line overrides', () => {
 describe('bad configuration fails with one line naming field, value and what is allowed', () => {
   const cases: Array<[string, () => unknown, string]> = [
     ['a name with capitals', () => declared({ MyStack: { tier: 'dev' } }),
-      'Invalid configuration: geusemaker:deployments.MyStack = "MyStack": deployment names must be lowercase letters, digits and hyphens, starting with a letter, at most 31 characters'],
+      'Invalid configuration: geusemaker:deployments.MyStack = "MyStack": deployment names must be lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most 31 characters'],
     ['a name with underscores', () => declared({ my_stack: { tier: 'dev' } }),
-      'Invalid configuration: geusemaker:deployments.my_stack = "my_stack": deployment names must be lowercase letters, digits and hyphens, starting with a letter, at most 31 characters'],
+      'Invalid configuration: geusemaker:deployments.my_stack = "my_stack": deployment names must be lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most 31 characters'],
     ['a name over 31 characters from -c name', () => context({ name: 'a'.repeat(32) }),
-      `Invalid configuration: name = "${'a'.repeat(32)}": expected lowercase letters, digits and hyphens, starting with a letter, at most 31 characters`],
+      `Invalid configuration: name = "${'a'.repeat(32)}": expected lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most 31 characters`],
     ['an unknown tier', () => declared({ x: { tier: 'prod' } }),
       'Invalid configuration: geusemaker:deployments.x.tier = "prod": expected one of dev, automation, gpu'],
     ['an unknown tier from -c tier', () => context({ name: 'x', tier: 'edge' }),
@@ -100,6 +100,28 @@ describe('bad configuration fails with one line naming field, value and what is 
       'Invalid configuration: geusemaker:deployments.x.tier = ["dev","gpu"]: a deployment has exactly one compute tier at a time (one of dev, automation, gpu)'],
     ['options of another tier', () => declared({ x: { tier: 'dev', gpu: { instanceTypes: ['g5.xlarge'] } } }),
       'Invalid configuration: geusemaker:deployments.x.gpu = {"instanceTypes":["g5.xlarge"]}: options for tier gpu given, but the tier is dev; a deployment has one compute tier at a time — remove them or set tier to gpu'],
+    ['a name ending in a hyphen', () => declared({ 'my-stack-': { tier: 'dev' } }),
+      'Invalid configuration: geusemaker:deployments.my-stack- = "my-stack-": deployment names must be lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most 31 characters'],
+    ['a name ending in a hyphen from -c name', () => context({ name: 'demo-' }),
+      'Invalid configuration: name = "demo-": expected lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most 31 characters'],
+    ['the whole internet as an allowed CIDR', () => declared({ x: { tier: 'dev', allowedCidrs: ['203.0.113.0/24', '0.0.0.0/0'] } }),
+      'Invalid configuration: geusemaker:deployments.x.allowedCidrs.1 = "0.0.0.0/0": expected specific networks such as 203.0.113.0/24, not /0 (every address); to serve n8n to everyone, use the automation tier without allowedCidrs'],
+    ['any /0 as an allowed CIDR, on any tier', () => declared({ x: { tier: 'automation', allowedCidrs: ['10.0.0.0/0'] } }),
+      'Invalid configuration: geusemaker:deployments.x.allowedCidrs.0 = "10.0.0.0/0": expected specific networks such as 203.0.113.0/24, not /0 (every address); to serve n8n to everyone, use the automation tier without allowedCidrs'],
+    ['a CIDR with host bits set', () => declared({ x: { tier: 'dev', allowedCidrs: ['10.0.0.1/24'] } }),
+      'Invalid configuration: geusemaker:deployments.x.allowedCidrs.0 = "10.0.0.1/24": host bits are set; expected the network address 10.0.0.0/24'],
+    ['a CIDR with host bits set beyond an octet boundary', () => declared({ x: { tier: 'dev', allowedCidrs: ['198.51.100.77/26'] } }),
+      'Invalid configuration: geusemaker:deployments.x.allowedCidrs.0 = "198.51.100.77/26": host bits are set; expected the network address 198.51.100.64/26'],
+    ['an instance size on gpu, which runs GPU instance types', () => declared({ x: { tier: 'gpu', instanceSize: 'large' } }),
+      'Invalid configuration: geusemaker:deployments.x.instanceSize = "large": the gpu tier runs GPU instance types, not CPU sizes: remove instanceSize and list the types in gpu.instanceTypes (e.g. ["g5.xlarge"])'],
+    ['allowed CIDRs on gpu, which CloudFront would not honour', () => declared({ x: { tier: 'gpu', allowedCidrs: ['203.0.113.0/24'] } }),
+      'Invalid configuration: geusemaker:deployments.x.allowedCidrs = ["203.0.113.0/24"]: the gpu tier serves n8n through CloudFront, which allowedCidrs does not restrict yet (planned with HTTPS on every tier): remove it, or use the automation tier, whose load balancer it restricts'],
+    ['gpu options on automation', () => declared({ x: { tier: 'automation', gpu: { originReadTimeoutSeconds: 120 } } }),
+      'Invalid configuration: geusemaker:deployments.x.gpu = {"originReadTimeoutSeconds":120}: options for tier gpu given, but the tier is automation; a deployment has one compute tier at a time — remove them or set tier to gpu'],
+    ['automation options on dev', () => declared({ x: { tier: 'dev', automation: { idleTimeoutSeconds: 120 } } }),
+      'Invalid configuration: geusemaker:deployments.x.automation = {"idleTimeoutSeconds":120}: options for tier automation given, but the tier is dev; a deployment has one compute tier at a time — remove them or set tier to automation'],
+    ['automation options on gpu', () => declared({ x: { tier: 'gpu', automation: { idleTimeoutSeconds: 120 } } }),
+      'Invalid configuration: geusemaker:deployments.x.automation = {"idleTimeoutSeconds":120}: options for tier automation given, but the tier is gpu; a deployment has one compute tier at a time — remove them or set tier to automation'],
     ['no deployment at all', () => context({}),
       'Invalid configuration: geusemaker:deployments declares no deployment; add one in cdk.json or pass -c name=<name>'],
   ];
@@ -108,5 +130,29 @@ describe('bad configuration fails with one line naming field, value and what is 
     const message = errorOf(read() as (key: string) => unknown);
     expect(message).toBe(expected);
     expect(message.split('\n')).toHaveLength(1);
+  });
+});
+
+describe('every setting a tier accepts is honoured, every other one refused', () => {
+  test('a tier switch with -c tier refuses the settings the new tier would ignore, one line each', () => {
+    const message = errorOf(declared({ team: { tier: 'dev', instanceSize: 'xlarge', allowedCidrs: ['203.0.113.0/24'] } }, { name: 'team', tier: 'gpu' }));
+    expect(message.split('\n').map((line) => line.split(' = ')[0])).toEqual([
+      'Invalid configuration: geusemaker:deployments.team.instanceSize',
+      'Invalid configuration: geusemaker:deployments.team.allowedCidrs',
+    ]);
+  });
+
+  test('gpu without instanceSize or allowedCidrs: their defaults alone are not a setting the user gave', () => {
+    const [config] = loadDeployments(declared({ big: { tier: 'gpu', market: 'on-demand' } }));
+    expect(config).toMatchObject({ tier: 'gpu', market: 'on-demand' });
+  });
+
+  test.each([
+    ['dev', { instanceSize: 'xlarge', allowedCidrs: ['203.0.113.0/24'], market: 'on-demand', models: ['qwen2.5:0.5b'], qdrantSnapshotMinutes: 30 }],
+    ['automation', { instanceSize: 'xlarge', allowedCidrs: ['203.0.113.0/24'], automation: { idleTimeoutSeconds: 120 } }],
+    ['gpu', { market: 'on-demand', gpu: { instanceTypes: ['g5.xlarge'] }, rootVolumeGiB: 200 }],
+  ])('%s accepts the settings it honours', (tier, settings) => {
+    const [config] = loadDeployments(declared({ x: { tier, ...settings } }));
+    expect(config).toMatchObject({ tier, ...settings });
   });
 });

@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OUTPUT_KEYS, SECRET_PURPOSES, TAG_KEYS } from '../../ops/src/contract';
+import { hostSubnetOutputKey } from '../../lib/data/data-stack';
 import { existingVpcContext, synthDeployment } from '../helpers/app';
 import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
 
@@ -100,6 +101,13 @@ describe('data stack with a new VPC', () => {
   let template: Template;
   beforeAll(() => { template = newVpc(); });
 
+  test('each host subnet id is an output of its own, besides the joined list', () => {
+    const subnets = Object.keys(template.findResources('AWS::EC2::Subnet'));
+    expect(subnets).toHaveLength(2);
+    subnets.forEach((logicalId, index) => template.hasOutput(hostSubnetOutputKey(index), { Value: { Ref: logicalId } }));
+    template.hasOutput(OUTPUT_KEYS.hostSubnetIds, {});
+  });
+
   test('public subnets in two AZs and no NAT gateway', () => {
     template.resourceCountIs('AWS::EC2::VPC', 1);
     template.resourceCountIs('AWS::EC2::Subnet', 2);
@@ -153,6 +161,17 @@ describe('data stack rebuilt around retained data', () => {
   test('mounts the retained file system in each subnet through a new security group', () => {
     template.resourceCountIs('AWS::EFS::MountTarget', 2);
     template.allResourcesProperties('AWS::EFS::MountTarget', { FileSystemId: FS_ID });
+  });
+
+  test('every later deploy reads retainedData from the deployment\'s saved config: a compute deploy (-c name, even -c tier) creates no FileSystem and no Secret in either stack', () => {
+    const later = synthDeployment('my-stack', { tier: 'dev', retainedData: { fileSystemId: FS_ID } }, { name: 'my-stack', tier: 'automation' });
+    for (const stack of [later.data, later.compute]) {
+      stack.resourceCountIs('AWS::EFS::FileSystem', 0);
+      stack.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    }
+    // The same data stack as the restore that rebuilt it (-c retainedFileSystemId), so CloudFormation sees no change.
+    const restore = synthDeployment('my-stack', { tier: 'dev' }, { name: 'my-stack', retainedFileSystemId: FS_ID });
+    expect(later.data.toJSON()).toEqual(restore.data.toJSON());
   });
 
   test('outputs the retained file system and the secrets found by name', () => {

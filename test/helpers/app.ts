@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, DeploymentStacks } from '../../lib/app';
 import { DEPLOYMENTS_CONTEXT_KEY } from '../../lib/config/load-config';
+import { withoutExpectedWarnings } from './quiet-synthesis';
 
 /** The feature flags and defaults of cdk.json, so tests synthesize exactly what `cdk synth` does. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -23,16 +24,27 @@ export interface SynthesizedDeployment {
   readonly compute: Template;
 }
 
-/** Builds the app for one deployment and returns its two templates (synthesis runs every check). */
+/** Syntheses already made in this test file (jest gives each file its own module instance), by their arguments. */
+const synthesized = new Map<string, SynthesizedDeployment>();
+
+/**
+ * Builds the app for one deployment and returns its two templates (synthesis runs every check). Each shape is
+ * synthesized once per test file: the same arguments return the same, read-only result.
+ */
 export function synthDeployment(name: string, settings: Record<string, unknown>, extra: Record<string, unknown> = {}): SynthesizedDeployment {
+  const key = JSON.stringify([name, settings, extra]);
+  const cached = synthesized.get(key);
+  if (cached !== undefined) return cached;
   const app = new App({ context: contextWith({ [name]: settings }, extra) });
   const [stacks] = buildApp(app);
-  return {
+  const result = withoutExpectedWarnings(() => ({
     app,
     stacks,
     data: Template.fromStack(stacks.data),
     compute: Template.fromStack(stacks.compute),
-  };
+  }));
+  synthesized.set(key, result);
+  return result;
 }
 
 /** Context a `cdk synth` with credentials would have cached for `Vpc.fromLookup` of an existing VPC. */
@@ -53,4 +65,15 @@ export function existingVpcContext(account: string, region: string, vpcId: strin
       }],
     },
   };
+}
+
+/**
+ * The warnings of a synthesized stack, read from the assembly the app already wrote (`Annotations.fromStack` would
+ * synthesize the whole app once more).
+ */
+export function warningsOf(app: App, stack: Stack): Array<{ path: string; message: string }> {
+  const artifact = app.synth().getStackArtifact(stack.artifactId);
+  return artifact.messages
+    .filter((m) => m.level === 'warning')
+    .map((m) => ({ path: m.id, message: String(m.entry.data) }));
 }

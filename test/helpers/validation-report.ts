@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
+import { withoutValidationOutput } from './quiet-synthesis';
 
 /** The validation report CDK writes next to the templates (cdk-nag, built-in validation, annotations). */
 export interface Report {
@@ -11,11 +12,11 @@ export interface Report {
   }>;
 }
 
-/** Synthesizes `app` into `outdir` (every check runs) and returns the error synthesis threw, if any, and the report. */
+/** Synthesizes `app` into `outdir` (every check runs) and returns the error synthesis threw, if any, and the report (CDK's own printout of it is left out). */
 export function synthWithReport(app: App, outdir: string): { error?: Error; report: Report } {
   let error: Error | undefined;
   try {
-    app.synth();
+    withoutValidationOutput(() => app.synth());
   } catch (e) {
     error = e as Error;
   }

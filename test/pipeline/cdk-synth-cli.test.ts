@@ -4,10 +4,10 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { PIPELINES_CONTEXT_KEY } from '../../lib/config/pipeline-schema';
 import { EXAMPLE_PIPELINE } from './helpers';
+import { tempDir } from '../helpers/temp-dirs';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const CDK = path.join(REPO, 'node_modules', 'aws-cdk', 'bin', 'cdk');
@@ -17,7 +17,7 @@ const CDK = path.join(REPO, 'node_modules', 'aws-cdk', 'bin', 'cdk');
  * same context and writes its cdk.context.json and cdk.out there, never into the repository.
  */
 function cdkSynth(stack: string, pipelines: unknown) {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'geuse-cli-home-'));
+  const home = tempDir('geuse-cli-home-');
   const outdir = path.join(home, 'cdk.out');
   const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO, 'cdk.json'), 'utf8'));
   cdkJson.app = `${JSON.stringify(path.join(REPO, 'node_modules', '.bin', 'tsx'))} ${JSON.stringify(path.join(REPO, 'bin', 'geusemaker.ts'))}`;

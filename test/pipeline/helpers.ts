@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../../lib/app';
@@ -8,6 +7,7 @@ import { GeusePipelineStack } from '../../lib/pipeline/pipeline-stack';
 import { pipelineStackName } from '../../ops/src/contract';
 import { contextWith } from '../helpers/app';
 import { Report, synthWithReport } from '../helpers/validation-report';
+import { tempDir } from '../helpers/temp-dirs';
 
 export const PIPELINE_ACCOUNT = '111111111111';
 export const PROD_ACCOUNT = '222222222222';
@@ -40,7 +40,7 @@ export interface SynthesizedPipeline {
 
 /** The app of the shipped cdk.json plus these pipelines, built by buildApp (as `cdk synth` does). */
 export function pipelineApp(pipelines: Record<string, unknown>, extra: Record<string, unknown> = {}): { app: App; outdir: string } {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'geuse-pipeline-'));
+  const outdir = tempDir('geuse-pipeline-');
   const app = new App({ outdir, context: contextWith({ 'my-stack': { tier: 'dev' } }, { [PIPELINES_CONTEXT_KEY]: pipelines, ...extra }) });
   buildApp(app);
   return { app, outdir };

@@ -197,7 +197,7 @@ describe('pipeline config errors: one line naming field, value and what is allow
   test('a derived deployment name that is too long', () => {
     expect(errorOf({ 'a-pipeline-with-a-long-name': { ...BASE, environments: { integration: {} } } })).toBe(
       'Invalid configuration: geusemaker:pipelines.a-pipeline-with-a-long-name.environments.integration.deploymentName = "a-pipeline-with-a-long-name-integration": '
-      + 'the derived deployment name must be lowercase letters, digits and hyphens, starting with a letter, at most 31 characters; set deploymentName to a shorter one');
+      + 'the derived deployment name must be lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most 31 characters; set deploymentName to a shorter one');
   });
 
   test('an unknown setting of an environment lists the allowed ones', () => {
@@ -217,7 +217,7 @@ describe('pipeline config errors: one line naming field, value and what is allow
 
   test('a bad pipeline name, and pipelines that are not an object', () => {
     expect(errorOf({ Team: BASE })).toBe(
-      'Invalid configuration: geusemaker:pipelines.Team = "Team": pipeline names must be lowercase letters, digits and hyphens, starting with a letter, at most 31 characters');
+      'Invalid configuration: geusemaker:pipelines.Team = "Team": pipeline names must be lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most 31 characters');
     expect(errorOf('[1]')).toBe('Invalid configuration: geusemaker:pipelines = [1]: expected an object mapping pipeline names to their settings');
     expect(errorOf('{not json')).toBe('Invalid configuration: geusemaker:pipelines = "{not json": expected a JSON object of pipelines');
   });

@@ -1,6 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { joinAsSub } from '../../lib/pipeline/action-role-arns';
+import { matchConnectionPermissionToArn } from '../../lib/pipeline/connection-permission';
 import { AUTO_SCALING_GROUP_ENV, HEALTH_GATE_SCRIPT } from '../../lib/pipeline/health-gate';
 import { NOTIFIED_EVENTS } from '../../lib/pipeline/notifications';
 import { SYNTH_COMMANDS, cdkCliVersion } from '../../lib/pipeline/pipeline-stack';
@@ -106,6 +110,21 @@ describe('stages and promotion order', () => {
     const [source] = stage('Source').Actions;
     expect(source.ActionTypeId.Provider).toBe('CodeStarSourceConnection');
     expect(source.Configuration).toMatchObject({ ConnectionArn: EXAMPLE_PIPELINE.source.connectionArn, FullRepositoryId: 'my-org/geusemaker', BranchName: 'main' });
+  });
+
+  test('the source may use the connection through the action of the ARN\'s own service: codeconnections:UseConnection on a codeconnections ARN (cfn-lint I3510)', () => {
+    const statements = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy').flatMap((r) => r.Properties.PolicyDocument.Statement as Array<Record<string, any>>);
+    const useConnection = statements.filter((st) => asList(st.Action).some((a: string) => a.endsWith(':UseConnection')));
+    expect(useConnection).toEqual([{ Action: 'codeconnections:UseConnection', Effect: 'Allow', Resource: EXAMPLE_PIPELINE.source.connectionArn }]);
+    expect(JSON.stringify(resources)).not.toContain('codestar-connections:');
+  });
+
+  test('every deploy action names its CloudFormation execution role with Fn::Sub, never Fn::Join (cfn-lint E3703)', () => {
+    const roleArns = stages.flatMap((st) => st.Actions).map((a) => a.Configuration?.RoleArn).filter((arn) => arn !== undefined);
+    expect(roleArns.length).toBe(ENVIRONMENTS.length * 2);
+    for (const roleArn of roleArns) {
+      expect(roleArn).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::${PIPELINE_ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${PIPELINE_ACCOUNT}-eu-west-1` });
+    }
   });
 
   test('the synth step runs the README\'s install and test commands, then cdk synth; self-mutation uses the pinned CDK CLI', () => {
@@ -254,5 +273,49 @@ describe('notifications', () => {
     expect(rule.EventTypeIds).toEqual(expect.arrayContaining(['codepipeline-pipeline-pipeline-execution-failed', 'codepipeline-pipeline-manual-approval-needed']));
     expect(JSON.stringify(rule.Resource)).toContain(pipelineId);
     expect(rule.Targets).toEqual([{ TargetType: 'SNS', TargetAddress: { Ref: topicId } }]);
+  });
+});
+
+// The two rewrites that make the pipeline stack lint clean, on their own.
+describe('joinAsSub', () => {
+  test('an empty-delimiter Fn::Join of strings, Refs and GetAtts is the same Fn::Sub', () => {
+    expect(joinAsSub({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::1:role/', { 'Fn::GetAtt': ['Role', 'Arn'] }]] }))
+      .toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::1:role/${Role.Arn}' });
+  });
+
+  test('a literal ${ is escaped, so CloudFormation does not substitute it', () => {
+    expect(joinAsSub({ 'Fn::Join': ['', ['a${b}', { Ref: 'X' }]] })).toEqual({ 'Fn::Sub': 'a${!b}${X}' });
+  });
+
+  test.each([
+    ['a plain string', 'arn:aws:iam::1:role/x'],
+    ['a join with a delimiter', { 'Fn::Join': [',', ['a', 'b']] }],
+    ['a join over another function', { 'Fn::Join': ['', ['a', { 'Fn::ImportValue': 'x' }]] }],
+  ])('leaves %s alone', (_case, value) => {
+    expect(joinAsSub(value)).toBeUndefined();
+  });
+});
+
+describe('matchConnectionPermissionToArn', () => {
+  const statementsFor = (connectionArn: string) => {
+    const stack = new Stack(new App(), 'S');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com') });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codestar-connections:UseConnection'], resources: [connectionArn] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bucket/*'] }));
+    matchConnectionPermissionToArn(stack);
+    return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  };
+
+  test('a codeconnections ARN gets codeconnections:UseConnection; other statements are untouched', () => {
+    const arn = 'arn:aws:codeconnections:eu-west-1:111111111111:connection/12345678-1234-1234-1234-123456789012';
+    expect(statementsFor(arn)).toEqual([
+      { Action: 'codeconnections:UseConnection', Effect: 'Allow', Resource: arn },
+      { Action: 's3:GetObject', Effect: 'Allow', Resource: 'arn:aws:s3:::bucket/*' },
+    ]);
+  });
+
+  test('a codestar-connections ARN keeps codestar-connections:UseConnection', () => {
+    const arn = 'arn:aws:codestar-connections:eu-west-1:111111111111:connection/12345678-1234-1234-1234-123456789012';
+    expect(statementsFor(arn)[0]).toEqual({ Action: 'codestar-connections:UseConnection', Effect: 'Allow', Resource: arn });
   });
 });

@@ -1,6 +1,6 @@
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
-import { synthDeployment } from '../helpers/app';
+import { synthDeployment, warningsOf } from '../helpers/app';
 import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
 
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab';
@@ -33,8 +33,13 @@ describe('automation tier with a certificate', () => {
   });
 
   test('no plain-HTTP warning', () => {
-    Annotations.fromStack(synthDeployment('demo', { tier: 'automation', automation: { certificateArn: CERT } }).stacks.compute)
-      .hasNoWarning('*', Match.stringLikeRegexp('plain HTTP'));
+    const { app, stacks } = automation({ certificateArn: CERT, domainName: 'n8n.example.com' });
+    expect(warningsOf(app, stacks.compute).filter((w) => /plain HTTP/.test(w.message))).toEqual([]);
+  });
+
+  test('neither the HTTPS listener nor the redirect listener carries Tags', () => {
+    expect(listeners(compute)).toHaveLength(2);
+    for (const listener of listeners(compute)) expect(listener.Tags).toBeUndefined();
   });
 });
 
@@ -44,7 +49,7 @@ describe('automation tier without a certificate', () => {
 
   test('plain HTTP on 80 forwarding to n8n, and a synth-time warning', () => {
     expect(listeners(result.compute)).toEqual([expect.objectContaining({ Port: 80, Protocol: 'HTTP', DefaultActions: [expect.objectContaining({ Type: 'forward' })] })]);
-    Annotations.fromStack(result.stacks.compute).hasWarning('/GeuseAutomation-demo/Entry', Match.stringLikeRegexp('plain HTTP'));
+    expect(warningsOf(result.app, result.stacks.compute)).toContainEqual({ path: '/GeuseAutomation-demo/Entry', message: expect.stringMatching(/plain HTTP/) });
   });
 
   test('the public URL is the load balancer\'s own name', () => {
@@ -73,13 +78,29 @@ describe('automation tier, in every case', () => {
     });
   });
 
-  test('the auto scaling group is the target and uses the load balancer\'s health, judged only after the bootstrap released the host', () => {
+  test('the auto scaling group is the load balancer\'s target', () => {
     const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
-    expect(group.Properties.HealthCheckType).toBe('ELB');
+    expect(JSON.stringify(group.Properties.TargetGroupARNs)).toMatch(/EntryN8n/);
+  });
+
+  test('a reboot is not a replacement: the group judges the host by EC2 health, not by the load balancer\'s checks', () => {
+    const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    expect(group.Properties.HealthCheckType).toBe('EC2');
     // The grace period starts when the launch hook completes, i.e. after the bootstrap: it only covers n8n settling.
     expect(group.Properties.HealthCheckGracePeriod).toBe(300);
-    expect(group.Properties.LifecycleHookSpecificationList[0].LifecycleTransition).toBe('autoscaling:EC2_INSTANCE_LAUNCHING');
-    expect(JSON.stringify(group.Properties.TargetGroupARNs)).toMatch(/EntryN8n/);
+  });
+
+  test('a host whose stack really fails replaces itself: it may mark itself unhealthy, in its own group only', () => {
+    const statements = Object.values(compute.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const markUnhealthy = statements.filter((s: { Action: unknown }) => s.Action === 'autoscaling:SetInstanceHealth');
+    expect(markUnhealthy).toHaveLength(1);
+    expect(JSON.stringify(markUnhealthy[0].Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/geusemaker-demo"');
+  });
+
+  test('listeners carry no Tags (their CloudFormation schema has none, cfn-lint E3002), while the load balancer does', () => {
+    for (const listener of listeners(compute)) expect(listener.Tags).toBeUndefined();
+    const [loadBalancer] = Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'));
+    expect(loadBalancer.Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'geuse:tier', Value: 'automation' }]));
   });
 
   test('the host accepts 5678 from the load balancer only; nothing else reaches it', () => {

@@ -1,13 +1,19 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OUTPUT_KEYS, TAG_KEYS } from '../../ops/src/contract';
 import { AL2023_AMI_PARAMETER } from '../../lib/tiers/compute-stack';
-import { existingVpcContext, synthDeployment } from '../helpers/app';
+import { existingVpcContext, synthDeployment, warningsOf } from '../helpers/app';
+import { renderUserData } from '../helpers/render-user-data';
 import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const VPC_ID = 'vpc-0abc1234def567890';
 
+/** The host settings file (host.env) the rendered user data writes. */
+const hostSettings = (t: Template) => {
+  const script = renderUserData(t, { region: REGION, account: ACCOUNT, references: (name) => `<${name}>` });
+  return script.slice(script.indexOf("<<'GM_HOST_ENV'"), script.lastIndexOf('GM_HOST_ENV'));
+};
 const launchTemplateData = (t: Template) => Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData;
 const autoScalingGroup = (t: Template) => Object.values(t.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
 const policyStatements = (t: Template) => Object.values(t.findResources('AWS::IAM::Policy'))
@@ -143,8 +149,17 @@ describe.each([
 });
 
 describe('dev stack options', () => {
+  // One shape for every option: each test reads the part it is about.
+  const CIDRS = ['203.0.113.0/24', '198.51.100.7/32'];
+  let compute: Template;
+  let data: Template;
+  let result: ReturnType<typeof synthDeployment>;
+  beforeAll(() => {
+    result = synthDeployment('my-stack', { tier: 'dev', allowedCidrs: CIDRS, market: 'on-demand', instanceSize: '2xlarge', bootstrapTimeoutMinutes: 50 });
+    ({ compute, data } = result);
+  });
+
   test('allowed CIDRs open n8n (5678) to those CIDRs only, in the compute stack', () => {
-    const { compute, data } = synthDeployment('my-stack', { tier: 'dev', allowedCidrs: ['203.0.113.0/24', '198.51.100.7/32'] });
     const rules = ingressRules(compute);
     expect(rules.map((r) => [r.cidrIp, r.fromPort, r.toPort])).toEqual([
       ['203.0.113.0/24', 5678, 5678], ['198.51.100.7/32', 5678, 5678],
@@ -153,16 +168,45 @@ describe('dev stack options', () => {
   });
 
   test('on-demand uses no spot at all', () => {
-    const { compute } = synthDeployment('my-stack', { tier: 'dev', market: 'on-demand' });
     const distribution = autoScalingGroup(compute).Properties.MixedInstancesPolicy.InstancesDistribution;
     expect(distribution).toMatchObject({ OnDemandBaseCapacity: 1, OnDemandPercentageAboveBaseCapacity: 100 });
     expect(distribution.SpotAllocationStrategy).toBeUndefined();
   });
 
   test('instance size and bootstrap timeout follow the config', () => {
-    const { compute } = synthDeployment('my-stack', { tier: 'dev', instanceSize: '2xlarge', bootstrapTimeoutMinutes: 50 });
     const group = autoScalingGroup(compute);
     expect(group.CreationPolicy.ResourceSignal.Timeout).toBe('PT50M');
     for (const o of group.Properties.MixedInstancesPolicy.LaunchTemplate.Overrides) expect(o.InstanceType).toMatch(/\.2xlarge$/);
+  });
+
+  test('with allowed CIDRs, the host publishes n8n beyond localhost and serves it over HTTPS with a self-signed certificate', () => {
+    const settings = hostSettings(compute);
+    expect(settings).toContain("GM_N8N_BIND='0.0.0.0'");
+    expect(settings).toContain("GM_N8N_TLS='self-signed'");
+  });
+
+  test('with allowed CIDRs, n8n\'s URL is HTTPS, also through port forwarding, and the description names the public URL and the certificate warning', () => {
+    const [url] = Object.values(compute.findOutputs(OUTPUT_KEYS.n8nUrl));
+    expect(url.Value).toBe('https://localhost:5678');
+    expect(url.Description).toContain('https://<host public IP>:5678');
+    expect(url.Description).toMatch(/self-signed certificate.*browser warns/);
+    const [forward] = Object.values(compute.findOutputs(OUTPUT_KEYS.portForwardCommand));
+    expect(forward.Description).toMatch(/open https:\/\/localhost:5678$/);
+  });
+
+  test('with allowed CIDRs, no synthesis warning: nothing is served over plain HTTP', () => {
+    expect(warningsOf(result.app, result.stacks.compute)).toEqual([]);
+  });
+});
+
+describe('dev stack without allowed CIDRs', () => {
+  let compute: Template;
+  beforeAll(() => ({ compute } = synthDeployment('my-stack', { tier: 'dev' })));
+
+  test('n8n stays on localhost with TLS off; its URL is plain http through port forwarding', () => {
+    const settings = hostSettings(compute);
+    expect(settings).toContain("GM_N8N_BIND='127.0.0.1'");
+    expect(settings).toContain("GM_N8N_TLS='off'");
+    compute.hasOutput(OUTPUT_KEYS.n8nUrl, { Value: 'http://localhost:5678' });
   });
 });

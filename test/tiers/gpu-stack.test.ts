@@ -97,6 +97,23 @@ describe('gpu tier', () => {
     expect(JSON.stringify(launchTemplateData(compute).UserData)).toMatch(/GM_N8N_PUBLIC_URL='https:\/\/",\{"Fn::GetAtt":\["Distribution/);
   });
 
+  test('a reboot is not a replacement: EC2 health, the load balancer\'s checks only steer requests', () => {
+    const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    expect(group.Properties.HealthCheckType).toBe('EC2');
+    const statements = Object.values(compute.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const markUnhealthy = statements.find((s: { Action: unknown }) => s.Action === 'autoscaling:SetInstanceHealth');
+    expect(JSON.stringify(markUnhealthy.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/geusemaker-big"');
+  });
+
+  test('the listener and its rule carry no Tags (their CloudFormation schema has none, cfn-lint E3002)', () => {
+    const elbv2 = [
+      ...Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::Listener')),
+      ...Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')),
+    ];
+    expect(elbv2).toHaveLength(2);
+    for (const resource of elbv2) expect(resource.Properties.Tags).toBeUndefined();
+  });
+
   test('owner protection: the same launch hold as the automation tier', () => {
     const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
     expect(group.Properties.LifecycleHookSpecificationList[0]).toMatchObject({ LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', DefaultResult: 'ABANDON' });
@@ -104,6 +121,16 @@ describe('gpu tier', () => {
 });
 
 describe('gpu configuration errors', () => {
+  test('allowedCidrs is refused, not silently dropped: CloudFront would still serve everyone', () => {
+    expect(() => synthDeployment('big', { tier: 'gpu', allowedCidrs: ['203.0.113.0/24'] }))
+      .toThrow(/^Invalid configuration: geusemaker:deployments\.big\.allowedCidrs = \["203\.0\.113\.0\/24"\]: the gpu tier serves n8n through CloudFront/);
+  });
+
+  test('instanceSize is refused, not silently dropped: gpu.instanceTypes decides', () => {
+    expect(() => synthDeployment('big', { tier: 'gpu', instanceSize: '2xlarge' }))
+      .toThrow(/^Invalid configuration: geusemaker:deployments\.big\.instanceSize = "2xlarge": .*gpu\.instanceTypes/);
+  });
+
   test('a non-GPU instance type is refused', () => {
     expect(() => synthDeployment('big', { tier: 'gpu', gpu: { instanceTypes: ['g5.xlarge', 'm5.xlarge'] } }))
       .toThrow('Invalid configuration: geusemaker:deployments.big.gpu.instanceTypes.1 = "m5.xlarge": expected a GPU instance type of the families g4dn, g5, g6, g6e, gr6, p4d, p5 (e.g. g5.xlarge)');

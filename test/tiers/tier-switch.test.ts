@@ -1,36 +1,52 @@
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { TIERS } from '../../ops/src/contract';
-import { buildApp } from '../../lib/app';
-import { contextWith } from '../helpers/app';
+
+import { TIERS, Tier, computeStackName, dataStackName } from '../../ops/src/contract';
+import { hostSubnetOutputKey } from '../../lib/data/data-stack';
+import { synthDeployment } from '../helpers/app';
 
 describe('switching tier never touches the data', () => {
-  const dataTemplateFor = (tier: string) => {
-    const app = new App({ context: contextWith({ 'my-stack': { tier: 'dev' } }, { name: 'my-stack', tier }) });
-    const [stacks] = buildApp(app);
-    return Template.fromStack(stacks.data).toJSON();
-  };
+  // The deployment declared as dev in cdk.json, switched with -c name and -c tier: each tier synthesized once.
+  let byTier: Map<Tier, ReturnType<typeof synthDeployment>>;
+  beforeAll(() => {
+    byTier = new Map(TIERS.map((tier) => [tier, synthDeployment('my-stack', { tier: 'dev' }, { name: 'my-stack', tier })]));
+  });
+  const of = (tier: Tier) => byTier.get(tier)!;
 
   test('the data stack is identical whichever tier is selected', () => {
-    const [dev, ...others] = TIERS.map(dataTemplateFor);
+    const [dev, ...others] = TIERS.map((tier) => of(tier).data.toJSON());
     for (const other of others) expect(other).toEqual(dev);
   });
 
   test('every tier names the group after the deployment: deploying a second tier before destroying the first fails to create', () => {
-    const names = TIERS.map((tier) => {
-      const app = new App({ context: contextWith({ 'my-stack': { tier } }) });
-      const [stacks] = buildApp(app);
-      return Object.values(Template.fromStack(stacks.compute).findResources('AWS::AutoScaling::AutoScalingGroup'))[0].Properties.AutoScalingGroupName;
-    });
+    const names = TIERS.map((tier) => Object.values(of(tier).compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0].Properties.AutoScalingGroupName);
     expect(new Set(names)).toEqual(new Set(['geusemaker-my-stack']));
   });
 
   test('one compute stack per deployment, named after its tier', () => {
     for (const tier of TIERS) {
-      const app = new App({ context: contextWith({ 'my-stack': { tier } }) });
-      buildApp(app);
-      const names = app.node.children.map((c) => c.node.id).filter((id) => id.startsWith('Geuse'));
-      expect(names.sort()).toEqual(['GeuseData-my-stack', `Geuse${tier === 'dev' ? 'Dev' : tier === 'gpu' ? 'Gpu' : 'Automation'}-my-stack`].sort());
+      const names = (of(tier).app as App).node.children.map((c) => c.node.id).filter((id) => id.startsWith('Geuse'));
+      expect(names.sort()).toEqual([dataStackName('my-stack'), computeStackName(tier, 'my-stack')].sort());
+    }
+  });
+
+  test('every compute stack reads each host subnet from its own data stack output, never a split list (cfn-lint E1017)', () => {
+    of('dev').data.hasOutput(hostSubnetOutputKey(0), {});
+    of('dev').data.hasOutput(hostSubnetOutputKey(1), {});
+    for (const tier of TIERS) {
+      const compute = JSON.stringify(of(tier).compute.toJSON());
+      expect(compute).not.toContain('Fn::Split');
+      expect(compute).toContain(JSON.stringify({ 'Fn::GetStackOutput': { StackName: dataStackName('my-stack'), OutputName: hostSubnetOutputKey(1) } }));
     }
   });
 });
+
+describe('subnets of an auto scaling group', () => {
+  test('the host\'s group spans both subnets, each from its own output', () => {
+    const { compute } = synthDeployment('my-stack', { tier: 'dev' }, { name: 'my-stack', tier: 'dev' });
+    const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    expect(group.Properties.VPCZoneIdentifier).toEqual([0, 1].map((index) => ({
+      'Fn::GetStackOutput': { StackName: dataStackName('my-stack'), OutputName: hostSubnetOutputKey(index) },
+    })));
+  });
+});
+

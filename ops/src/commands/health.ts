@@ -11,6 +11,8 @@ export class HealthCommand extends GmOpsCommand {
     details: `
       By default every probe of a host runs on the host in one SSM command (curl of each service's health endpoint on 127.0.0.1, \`pg_isready\` in the postgres container), so it works with nothing exposed. \`--direct\` probes the tier's entry point from here instead (HTTP and TCP).
 
+      \`--deep\` also runs the host's functional check in the same SSM command: each service does its real job once with the deployment's real secrets (the n8n owner logs in and sees the pre-wired credentials, PostgreSQL answers a query as n8n's user, Qdrant stores and finds a vector, Ollama lists its models, Crawl4AI crawls a page served on the host). Its outcome is shown beside the liveness (FUNCTION column, \`function\` in JSON); a service whose function fails, or could not be checked, is unhealthy. It needs the host, so it cannot be combined with \`--direct\`.
+
       Per service: state, latency and detail. A response over 2 s warns, over 5 s is critical. \`--watch\` repeats every interval and counts consecutive failures: the third in a row is CRITICAL.
 
       Exits 0 when everything is healthy, 1 otherwise, 2 for usage errors.
@@ -18,12 +20,15 @@ export class HealthCommand extends GmOpsCommand {
     examples: [
       ['Probe every deployment of the region', '$0 health'],
       ['Probe my-stack from here, through its entry point', '$0 health my-stack --direct'],
+      ['Check that every service of my-stack really works', '$0 health my-stack --deep'],
       ['Watch two deployments every 10 seconds', '$0 health my-stack other-stack --watch --interval 10s'],
       ['One JSON document, for a monitor', '$0 health my-stack --json'],
     ],
   });
 
   direct = Option.Boolean('--direct', false, { description: 'Probe the entry point from this machine instead of through SSM' });
+
+  deep = Option.Boolean('--deep', false, { description: "Also run the host's functional check: each service does its real job once (through SSM)" });
 
   watch = Option.Boolean('-w,--watch', false, { description: 'Repeat every --interval and redraw (Ctrl-C to stop)' });
 
@@ -46,10 +51,14 @@ export class HealthCommand extends GmOpsCommand {
       const problem = deploymentNameProblem(name);
       if (problem) throw new UsageProblem(`invalid deployment name: ${problem}`, 'see `gm-ops health --help`');
     }
+    if (this.deep && this.direct) {
+      throw new UsageProblem('--deep cannot be combined with --direct: the functional check runs on the host, through SSM', 'drop --direct (see `gm-ops health --help`)');
+    }
     const { runHealth } = await import('../health/run');
     return runHealth(this.io(), {
       names: this.names,
       direct: this.direct,
+      deep: this.deep,
       watch: this.watch,
       intervalMs: this.interval ?? 30_000,
       timeoutMs: this.timeout ?? 8000,

@@ -30,7 +30,8 @@ export class RestoreCommand extends GmOpsCommand {
 
       - Host dead or unhealthy, stacks in place: the host is terminated through its auto scaling group (desired capacity stays 1), the group launches a replacement, which waits on the EFS fence so that there is never a second writer; then every service is checked through SSM and the time to healthy reported.
       - Compute stack deleted, data stack alive: \`npx cdk deploy Geuse<Tier>-<name> -c name=<name> -c tier=<tier> --require-approval never\`. The tier is \`--tier\` or the last deleted compute stack's.
-      - Data stack deleted, file system and secrets retained: they are found (the geuse:deployment tag, the deleted stack's resources, the secrets' fixed names), then the data stack is rebuilt around them with \`-c retainedFileSystemId=<fs-id>\` along with the compute stack.
+      - Data stack deleted, file system and secrets retained: they are found (the geuse:deployment tag, the deleted stack's resources, the secrets' fixed names, also when scheduled for deletion), the file system is written into the deployment's entry in cdk.json (\`"retainedData": { "fileSystemId": "<fs-id>" }\`, so every later deploy mounts it again), then the data stack is rebuilt around them along with the compute stack. A deployment declared with \`-c\` only gets the exact lines to add instead.
+      - Secrets retained but their file system gone (or a data stack that failed because their names are taken): the ways out are printed, one line each; restore deletes nothing.
 
       The deploys run when gm-ops runs inside the GeuseMaker project (a cdk.json with the geusemaker app up the directory tree); elsewhere the exact command is printed. Restore deletes nothing and is safe to run twice: a healthy deployment has nothing to restore (exit 0).
     `,

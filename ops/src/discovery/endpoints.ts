@@ -2,6 +2,8 @@
  * Where a deployment is reached, from the compute stack's outputs and, for the dev tier, the current
  * host: its public IP serves n8n only when the security group lets some CIDR in on the n8n port;
  * otherwise n8n is reached through SSM port forwarding (the stack's N8nUrl is then localhost).
+ * A dev stack whose N8nUrl is https (allowedCidrs given) has n8n serve HTTPS itself with a certificate
+ * generated on the host: self-signed, so browsers and probes must accept it knowingly.
  */
 import { OUTPUT_KEYS, SERVICES } from '../contract';
 import type { HostInfo } from './hosts';
@@ -15,6 +17,8 @@ export interface Endpoint {
   /** How it is reached: through the internet, from some CIDRs only, or through SSM port forwarding. */
   readonly reach: Reach;
   readonly note?: string;
+  /** Served over HTTPS with the host's self-signed certificate (dev tier with allowedCidrs). */
+  readonly selfSigned?: boolean;
 }
 
 const N8N_PORT = SERVICES.find((s) => s.name === 'n8n')!.port;
@@ -28,6 +32,11 @@ export function isLocalUrl(url: string): boolean {
   }
 }
 
+/** The dev tier serves n8n over HTTPS itself (self-signed) when its N8nUrl output says https. */
+export function servesSelfSignedHttps(compute: StackSummary): boolean {
+  return compute.role === 'dev' && (compute.outputs[OUTPUT_KEYS.n8nUrl] ?? '').startsWith('https://');
+}
+
 /** The URL users open: EntryUrl, else CloudFrontUrl, else N8nUrl, else (dev) the host's public IP if open. */
 export function entryOf(compute: StackSummary | undefined, host: HostInfo | undefined): Endpoint | undefined {
   if (!compute) return undefined;
@@ -36,17 +45,26 @@ export function entryOf(compute: StackSummary | undefined, host: HostInfo | unde
     const value = outputs[key];
     if (value && /^https?:\/\//.test(value) && !isLocalUrl(value)) return { label: 'Entry', value, reach: 'public' };
   }
+  const selfSigned = servesSelfSignedHttps(compute);
+  const tls = selfSigned ? '; HTTPS with the host\'s self-signed certificate' : '';
   if (compute.role === 'dev' && host?.publicIp && host.state === 'running' && host.n8nOpenTo && host.n8nOpenTo.length > 0) {
     return {
       label: 'Entry',
-      value: `http://${host.publicIp}:${N8N_PORT}`,
+      value: `${selfSigned ? 'https' : 'http'}://${host.publicIp}:${N8N_PORT}`,
       reach: 'cidrs',
-      note: `host public IP, open to ${host.n8nOpenTo.join(', ')}`,
+      note: `host public IP, open to ${host.n8nOpenTo.join(', ')}${tls}`,
+      ...(selfSigned ? { selfSigned } : {}),
     };
   }
   const local = outputs[OUTPUT_KEYS.n8nUrl];
   if (local && isLocalUrl(local)) {
-    return { label: 'Entry', value: local, reach: 'port-forward', note: 'through SSM port forwarding (run the Port forward command first)' };
+    return {
+      label: 'Entry',
+      value: local,
+      reach: 'port-forward',
+      note: `through SSM port forwarding (run the Port forward command first)${tls}`,
+      ...(selfSigned ? { selfSigned } : {}),
+    };
   }
   return undefined;
 }

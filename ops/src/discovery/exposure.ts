@@ -4,7 +4,12 @@
  * default, and n8n is then reached through SSM port forwarding only).
  */
 import { DescribeSecurityGroupsCommand, type EC2Client, type IpPermission } from '@aws-sdk/client-ec2';
-import type { HostInfo } from './hosts';
+
+/** What this module needs of a host (hosts.ts's HostInfo fits; no import back to it). */
+export interface HostWithSecurityGroups {
+  readonly instanceId: string;
+  readonly securityGroupIds?: readonly string[];
+}
 
 function allows(permission: IpPermission, port: number): boolean {
   if (permission.IpProtocol === '-1') return true;
@@ -13,7 +18,7 @@ function allows(permission: IpPermission, port: number): boolean {
 }
 
 /** CIDRs (and prefix lists) allowed to reach `port` on each host, by instance id; one call for all hosts. */
-export async function openSources(ec2: EC2Client, hosts: readonly HostInfo[], port: number): Promise<Map<string, string[]>> {
+export async function openSources(ec2: EC2Client, hosts: readonly HostWithSecurityGroups[], port: number): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>();
   const groupIds = [...new Set(hosts.flatMap((h) => h.securityGroupIds ?? []))];
   if (groupIds.length === 0) return result;

@@ -6,6 +6,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 export interface DirectProbeOutcome {
   readonly ok: boolean;
@@ -17,7 +18,15 @@ export interface DirectProbeOptions {
   readonly timeoutMs: number;
   /** Monotonic milliseconds. */
   readonly now: () => number;
+  /**
+   * HTTPS: accept a self-signed certificate (the dev tier's n8n with allowedCidrs), for this probe
+   * only; any other certificate problem still fails it.
+   */
+  readonly acceptSelfSigned?: boolean;
 }
+
+/** OpenSSL's verdicts for a self-signed certificate (alone, or at the root of the chain). */
+const SELF_SIGNED_ERRORS = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']);
 
 export function describeNetworkError(error: NodeJS.ErrnoException): string {
   switch (error.code) {
@@ -60,15 +69,32 @@ export function probeHttp(url: string, options: DirectProbeOptions): Promise<Dir
       finish({ ok: false, latencyMs: 0, detail: `invalid URL ${url}` });
       return;
     }
-    const client = target.protocol === 'https:' ? https : http;
+    const secure = target.protocol === 'https:';
+    const client = secure ? https : http;
+    const acceptSelfSigned = secure && options.acceptSelfSigned === true;
     request = client.request(
       target,
-      { method: 'GET', agent: false, headers: { 'user-agent': 'gm-ops health', accept: '*/*' } },
+      {
+        method: 'GET',
+        agent: false,
+        headers: { 'user-agent': 'gm-ops health', accept: '*/*' },
+        ...(acceptSelfSigned ? { rejectUnauthorized: false } : {}),
+      },
       (response) => {
         const status = response.statusCode ?? 0;
         response.on('error', () => undefined);
         response.resume();
-        finish({ ok: status >= 200 && status < 400, latencyMs: options.now() - start, detail: `HTTP ${status}` });
+        let note = '';
+        if (acceptSelfSigned) {
+          const socket = response.socket as TLSSocket;
+          const verdict = String(socket.authorizationError ?? '');
+          if (!socket.authorized && !SELF_SIGNED_ERRORS.has(verdict)) {
+            finish({ ok: false, latencyMs: options.now() - start, detail: `TLS error (${verdict || 'certificate not verified'})` });
+            return;
+          }
+          if (!socket.authorized) note = ' (self-signed certificate accepted)';
+        }
+        finish({ ok: status >= 200 && status < 400, latencyMs: options.now() - start, detail: `HTTP ${status}${note}` });
       },
     );
     request.on('error', (error: NodeJS.ErrnoException) =>

@@ -1,19 +1,26 @@
 /**
  * `health` through SSM: every probe of a host in one script — curl of each HTTP service's health
- * endpoint on 127.0.0.1, pg_isready inside the postgres container, plus the containers' Docker state.
- * Works with nothing exposed. Probes run in parallel on the host, each bounded by the probe timeout.
+ * endpoint on 127.0.0.1, pg_isready inside the postgres container, plus the containers' Docker state,
+ * and with `--deep` the host's functional check. Works with nothing exposed. Probes run in parallel
+ * on the host, each bounded by the probe timeout.
  */
 import { z } from 'zod';
 import { SERVICES } from '../contract';
 import { containersScript, describeDockerHealth, parseContainers, type ContainerState } from '../host/containers';
 import { findContainer, markerOf, shellQuote } from '../host/shell';
+import { FUNCTION_CHECK_TIMEOUT_SECONDS, functionCheckScript, parseFunctionCheck } from './function-check';
 import type { ProbeResult } from './levels';
 
 function seconds(timeoutMs: number): string {
   return Math.max(1, Math.ceil(timeoutMs / 1000)).toString();
 }
 
-export function hostProbeScript(token: string, timeoutMs: number): string {
+/** Seconds the whole script may run on the host (AWS-RunShellScript executionTimeout). */
+export function hostProbeSeconds(timeoutMs: number, deep: boolean): number {
+  return Math.max(Number(seconds(timeoutMs)) + 2, deep ? FUNCTION_CHECK_TIMEOUT_SECONDS : 0) + 30;
+}
+
+export function hostProbeScript(token: string, timeoutMs: number, deep = false): string {
   const marker = markerOf(token);
   const timeout = seconds(timeoutMs);
   const lines = [
@@ -35,6 +42,7 @@ export function hostProbeScript(token: string, timeoutMs: number): string {
     `  printf '%s probe\\tpostgres\\tpg_isready\\t%s\\t0 %s\\t%s\\n' "$M" "$rc" "$(( (e - s) / 1000000 ))ms" "$(printf '%s' "$out" | clean)"`,
     `}`,
   ];
+  if (deep) lines.push(functionCheckScript(), `( fc_run > "$d/zz-function.out" ) &`);
   for (const service of SERVICES) {
     if (service.health.kind === 'http') {
       lines.push(`( probe_http ${service.name} ${service.port} ${shellQuote(service.health.path)} > "$d/${service.name}.out" ) &`);
@@ -129,14 +137,16 @@ function withContainer(result: ProbeResult, container: ContainerState | undefine
   return { ...result, detail };
 }
 
-/** One ProbeResult per contract service. */
-export function parseHostProbes(stdout: string, token: string, timeoutMs: number): ProbeResult[] {
+/** One ProbeResult per contract service; with `deep`, each carries its functional check's result. */
+export function parseHostProbes(stdout: string, token: string, timeoutMs: number, deep = false): ProbeResult[] {
   const probes = parseProbes(stdout, token);
   const { containers, dockerAvailable } = parseContainers(stdout, token);
+  const functions = deep ? parseFunctionCheck(stdout, token) : undefined;
   return SERVICES.map((service) => {
     const path = service.health.kind === 'http' ? service.health.path : undefined;
     const check = path ? `http ${path}` : 'pg_isready';
     const base: ProbeResult = { service: service.name, check, ...probeOutcome(probes.get(service.name), timeoutMs, path) };
-    return withContainer(base, containers.find((c) => c.service === service.name), dockerAvailable);
+    const live = withContainer(base, containers.find((c) => c.service === service.name), dockerAvailable);
+    return functions ? { ...live, function: functions.get(service.name) } : live;
   });
 }

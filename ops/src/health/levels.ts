@@ -1,7 +1,9 @@
 /**
  * From a probe result to a level: response time over 2 s warns, over 5 s is critical; a failure is
- * FAIL, and under --watch the third consecutive failure is CRITICAL.
+ * FAIL, and under --watch the third consecutive failure is CRITICAL. With --deep, a service that is
+ * up but whose function failed (or could not be checked) counts as a failure.
  */
+import type { FunctionResult } from './function-check';
 
 export const HEALTH_THRESHOLDS = {
   warnMs: 2000,
@@ -21,10 +23,18 @@ export interface ProbeResult {
   readonly detail: string;
   /** Up, but something is off (Docker reports the container unhealthy): at least WARN. */
   readonly warning?: string;
+  /** `--deep`: whether the service did its real job once (the host's functional check). */
+  readonly function?: FunctionResult;
+}
+
+/** Liveness, made a failure when the service's function failed or was not checked. */
+export function effectiveOutcome(result: ProbeResult): Outcome {
+  if (result.outcome === 'up' && result.function && result.function.state !== 'ok') return 'down';
+  return result.outcome;
 }
 
 export function levelOf(result: ProbeResult, consecutiveFailures: number): Level {
-  switch (result.outcome) {
+  switch (effectiveOutcome(result)) {
     case 'skipped':
       return 'SKIP';
     case 'unknown':

@@ -9,7 +9,7 @@ import type { Clock, Sleep } from '../context';
 import { entryOf } from '../discovery/endpoints';
 import { OpsError } from '../errors';
 import { probeHttp, probeTcp, type DirectProbeOptions } from './direct-probes';
-import { hostProbeScript, parseHostProbes } from './host-probes';
+import { hostProbeScript, hostProbeSeconds, parseHostProbes } from './host-probes';
 import type { ProbeResult } from './levels';
 import type { HealthTarget } from './targets';
 
@@ -33,6 +33,8 @@ export interface SsmRoundOptions extends ProbeRoundOptions {
   readonly clock: Clock;
   readonly signal: AbortSignal;
   readonly randomId: () => string;
+  /** Also run the host's functional check (`health --deep`). */
+  readonly deep?: boolean;
 }
 
 /** The host row, or undefined when the host runs. */
@@ -74,7 +76,10 @@ export async function probeDirectRound(targets: readonly HealthTarget[], options
         const url = new URL(entry.value);
         const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
         const healthUrl = new URL(N8N_HEALTH_PATH.slice(1), entry.value.endsWith('/') ? entry.value : `${entry.value}/`).toString();
-        const [tcp, httpProbe] = await Promise.all([probeTcp(url.hostname, port, probeOptions), probeHttp(healthUrl, probeOptions)]);
+        const [tcp, httpProbe] = await Promise.all([
+          probeTcp(url.hostname, port, probeOptions),
+          probeHttp(healthUrl, { ...probeOptions, acceptSelfSigned: entry.selfSigned === true }),
+        ]);
         results.push({
           service: 'entry',
           check: `tcp ${port}`,
@@ -107,12 +112,13 @@ export async function probeDirectRound(targets: readonly HealthTarget[], options
 export async function probeSsmRound(targets: readonly HealthTarget[], options: SsmRoundOptions): Promise<DeploymentHealth[]> {
   const running = targets.filter((t) => !hostProblem(t)).map((t) => t.lookup!.host!.instanceId);
   const token = options.randomId();
-  const outputs = await runScriptOnHosts(options.ssm, running, hostProbeScript(token, options.timeoutMs), {
+  const deep = options.deep === true;
+  const outputs = await runScriptOnHosts(options.ssm, running, hostProbeScript(token, options.timeoutMs, deep), {
     sleep: options.sleep,
     clock: options.clock,
     signal: options.signal,
-    comment: 'gm-ops health',
-    executionTimeoutSeconds: Math.ceil(options.timeoutMs / 1000) + 30,
+    comment: deep ? 'gm-ops health --deep' : 'gm-ops health',
+    executionTimeoutSeconds: hostProbeSeconds(options.timeoutMs, deep),
   });
   return targets.map((target): DeploymentHealth => {
     const base = { name: target.name, tier: target.tier, instanceId: target.lookup?.host?.instanceId };
@@ -124,6 +130,6 @@ export async function probeSsmRound(targets: readonly HealthTarget[], options: S
       const detail = output ? output.message : 'no result';
       return { ...base, results: [{ service: 'host', check: 'ssm', outcome: 'down', detail }] };
     }
-    return { ...base, results: [hostRow(target), ...parseHostProbes(output.stdout, token, options.timeoutMs)] };
+    return { ...base, results: [hostRow(target), ...parseHostProbes(output.stdout, token, options.timeoutMs, deep)] };
   });
 }

@@ -2,7 +2,8 @@
 import { formatMs, formatTime } from '../output/format';
 import type { Style } from '../output/style';
 import { renderTable } from '../output/table';
-import { HEALTH_THRESHOLDS, isAcceptable, levelOf, type FailureCounter, type Level } from './levels';
+import type { FunctionResult } from './function-check';
+import { HEALTH_THRESHOLDS, effectiveOutcome, isAcceptable, levelOf, type FailureCounter, type Level } from './levels';
 import type { DeploymentHealth } from './probe-round';
 
 export interface HealthRow {
@@ -13,6 +14,8 @@ export interface HealthRow {
   readonly latencyMs?: number;
   readonly detail: string;
   readonly consecutiveFailures: number;
+  /** `--deep`: the service's functional check (absent for rows that are not a service). */
+  readonly function?: FunctionResult;
 }
 
 export interface HealthRound {
@@ -21,6 +24,8 @@ export interface HealthRound {
   readonly mode: 'ssm' | 'direct';
   readonly rows: HealthRow[];
   readonly healthy: boolean;
+  /** The round ran the functional check (`--deep`). */
+  readonly deep: boolean;
 }
 
 export function buildRound(
@@ -29,11 +34,12 @@ export function buildRound(
   mode: 'ssm' | 'direct',
   deployments: readonly DeploymentHealth[],
   failures: FailureCounter,
+  deep = false,
 ): HealthRound {
   const rows: HealthRow[] = [];
   for (const deployment of deployments) {
     for (const result of deployment.results) {
-      const consecutiveFailures = failures.record(`${deployment.name}/${result.service}/${result.check}`, result.outcome);
+      const consecutiveFailures = failures.record(`${deployment.name}/${result.service}/${result.check}`, effectiveOutcome(result));
       rows.push({
         deployment: deployment.name,
         service: result.service,
@@ -42,10 +48,11 @@ export function buildRound(
         latencyMs: result.latencyMs,
         detail: result.warning ? `${result.detail} (${result.warning})` : result.detail,
         consecutiveFailures,
+        ...(result.function ? { function: result.function } : {}),
       });
     }
   }
-  return { round, at, mode, rows, healthy: rows.every((r) => isAcceptable(r.level)) };
+  return { round, at, mode, rows, healthy: rows.every((r) => isAcceptable(r.level)), deep };
 }
 
 function paintLevel(row: HealthRow, style: Style, watching: boolean): string {
@@ -64,21 +71,28 @@ function paintLevel(row: HealthRow, style: Style, watching: boolean): string {
   }
 }
 
+function paintFunction(result: FunctionResult | undefined, style: Style): string {
+  if (!result) return style.dim('-');
+  if (result.state === 'ok') return style.green(`ok ${formatMs(result.ms)}`);
+  if (result.state === 'fail') return style.red(style.bold(`FAIL ${formatMs(result.ms)}`));
+  return style.red('not checked');
+}
+
 export function renderRound(round: HealthRound, style: Style, watching: boolean): string {
-  const rows = round.rows.map((row) => [
-    row.deployment,
-    row.service,
-    row.check,
-    paintLevel(row, style, watching),
-    formatMs(row.latencyMs),
-    row.detail,
-  ]);
+  const rows = round.rows.map((row) => {
+    const cells = [row.deployment, row.service, row.check, paintLevel(row, style, watching), formatMs(row.latencyMs)];
+    if (!round.deep) return [...cells, row.detail];
+    // A not-checked detail already says "not checked: ..."; ok and fail details are the check's own words.
+    const functionDetail = row.function ? (row.function.state === 'not checked' ? row.function.detail : `function: ${row.function.detail}`) : undefined;
+    return [...cells, paintFunction(row.function, style), functionDetail ? `${row.detail} · ${functionDetail}` : row.detail];
+  });
   const summary = round.healthy ? style.green('healthy') : style.red('unhealthy');
   const header = watching
     ? `${style.bold(`Health (${round.mode === 'direct' ? 'direct' : 'through SSM'})`)} round ${round.round} at ${formatTime(round.at)}: ${summary}\n`
     : '';
   if (rows.length === 0) return `${header}no deployments\n`;
-  return header + renderTable(['DEPLOYMENT', 'SERVICE', 'CHECK', 'STATE', 'LATENCY', 'DETAIL'], rows, style);
+  const headers = ['DEPLOYMENT', 'SERVICE', 'CHECK', 'STATE', 'LATENCY', ...(round.deep ? ['FUNCTION'] : []), 'DETAIL'];
+  return header + renderTable(headers, rows, style);
 }
 
 export function roundJson(round: HealthRound): object {
@@ -86,6 +100,7 @@ export function roundJson(round: HealthRound): object {
     round: round.round,
     at: new Date(round.at).toISOString(),
     mode: round.mode,
+    deep: round.deep,
     healthy: round.healthy,
     services: round.rows.map((row) => ({
       deployment: row.deployment,
@@ -95,6 +110,9 @@ export function roundJson(round: HealthRound): object {
       latencyMs: row.latencyMs === undefined ? null : Math.round(row.latencyMs),
       detail: row.detail,
       consecutiveFailures: row.consecutiveFailures,
+      ...(round.deep
+        ? { function: row.function ? { state: row.function.state, ok: row.function.state === 'ok', ms: row.function.ms ?? null, detail: row.function.detail } : null }
+        : {}),
     })),
   };
 }

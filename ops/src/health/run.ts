@@ -9,6 +9,8 @@ import { runHealthLoop } from './watch';
 export interface HealthOptions {
   readonly names: readonly string[];
   readonly direct: boolean;
+  /** Run the host's functional check in the same SSM command (not with `direct`). */
+  readonly deep: boolean;
   readonly watch: boolean;
   readonly intervalMs: number;
   readonly timeoutMs: number;
@@ -34,12 +36,13 @@ export async function runHealth(io: CommandIO, options: HealthOptions): Promise<
       clock: services.clock,
       signal: services.signal,
       randomId: services.randomId,
+      deep: options.deep,
     });
   };
 
   let lastGood: DeploymentHealth[] | undefined;
   const probe = async (): Promise<DeploymentHealth[]> => {
-    spinner.start(options.direct ? 'Probing entry points…' : 'Probing hosts through SSM…');
+    spinner.start(options.direct ? 'Probing entry points…' : options.deep ? 'Probing hosts and checking that each service works, through SSM…' : 'Probing hosts through SSM…');
     try {
       lastGood = await probeOnce();
       return lastGood;
@@ -55,6 +58,7 @@ export async function runHealth(io: CommandIO, options: HealthOptions): Promise<
 
   const last = await runHealthLoop({
     mode,
+    deep: options.deep,
     watch: options.watch,
     intervalMs: options.intervalMs,
     clock: services.clock,

@@ -9,6 +9,8 @@ import { buildRound, type HealthRound } from './report';
 
 export interface HealthLoopOptions {
   readonly mode: 'ssm' | 'direct';
+  /** Rounds run the host's functional check too (`--deep`). */
+  readonly deep?: boolean;
   readonly watch: boolean;
   readonly intervalMs: number;
   readonly clock: Clock;
@@ -27,7 +29,7 @@ export async function runHealthLoop(options: HealthLoopOptions): Promise<HealthR
     const startedAt = options.clock.now();
     const deployments = await options.probe();
     if (options.signal.aborted && last) break;
-    last = buildRound(round, startedAt, options.mode, deployments, failures);
+    last = buildRound(round, startedAt, options.mode, deployments, failures, options.deep === true);
     options.onRound(last);
     if (!options.watch || options.signal.aborted) break;
     const elapsed = options.clock.now() - startedAt;

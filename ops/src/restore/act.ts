@@ -16,6 +16,7 @@ import { Interrupted, OpsError } from '../errors';
 import type { Spinner } from '../output/spinner';
 import { probeHost, type AssessOptions, type Plan } from './assess';
 import type { Project } from './project';
+import { saveRetainedData } from './saved-config';
 
 export interface ActOptions extends AssessOptions {
   readonly timeoutMs: number;
@@ -115,6 +116,8 @@ export async function act(clients: AwsClients, plan: Plan, options: ActOptions):
       }
       return waitHealthy(clients, name, situation.tier, situation.compute.stackName, previous, started, options);
     }
+    case 'secrets-without-data':
+      throw new OpsError(plan.summary, 'choose one of the ways out above');
     case 'redeploy-compute':
     case 'rebuild-data': {
       if (!options.project || !plan.cdk) throw new OpsError('not inside the GeuseMaker project', 'run the command of the plan from a checkout');
@@ -126,6 +129,11 @@ export async function act(clients: AwsClients, plan: Plan, options: ActOptions):
         }
       }
       options.spinner.stop();
+      if (plan.retainedFileSystemId) {
+        // Before deploying: every later deploy of this deployment must mount the same file system.
+        const saved = saveRetainedData(options.project.cdkJson, name, plan.retainedFileSystemId);
+        if (saved === 'written') options.notice(`${options.project.cdkJson}: "${name}" now keeps retainedData.fileSystemId ${plan.retainedFileSystemId}`);
+      }
       options.notice(`running: npx ${plan.cdk.join(' ')} (in ${options.project.root})`);
       const result = await options.processRunner.run('npx', plan.cdk, { cwd: options.project.root, output: options.output, signal: options.signal });
       if (options.signal.aborted) throw new Interrupted();

@@ -4,11 +4,15 @@
  *  - the compute stack is gone but the data stack lives: redeploy the compute stack;
  *  - the data stack is gone too, its file system and secrets retained: rebuild the data stack around
  *    them, then the compute stack.
- * Everything else (stuck stacks, nothing retained, several candidate file systems, missing secrets)
- * is explained, never guessed.
+ * Everything else (stuck stacks, nothing retained, several candidate file systems, missing secrets,
+ * secrets retained without their file system) is explained with the ways out, never guessed.
+ *
+ * Secret names are fixed (geusemaker/<name>/<purpose>) and Secrets Manager keeps a deleted secret's
+ * name during its recovery window, so retained secrets, even scheduled for deletion, block a fresh
+ * data stack: they are looked for in every situation that involves building one.
  */
 import type { AwsClients } from '../aws/clients';
-import { TIERS, computeStackName, dataStackName, type Tier } from '../contract';
+import { TIERS, computeStackName, dataStackName, secretName, type Tier } from '../contract';
 import type { Clock, Sleep } from '../context';
 import { groupDeployments } from '../discovery/deployments';
 import { autoScalingGroupOf, resolveHosts, type HostInfo, type HostLookup } from '../discovery/hosts';
@@ -18,6 +22,7 @@ import { ExitCode, OpsError, UsageProblem } from '../errors';
 import { formatTime } from '../output/format';
 import { probeSsmRound } from '../health/probe-round';
 import type { ProbeResult } from '../health/levels';
+import { listStackResources } from '../cost/live';
 import {
   deletedStacks,
   describeFileSystem,
@@ -25,6 +30,7 @@ import {
   secretStatuses,
   type DeletedStack,
   type FileSystemCandidate,
+  type RetainedSearch,
   type SecretStatus,
 } from './retained';
 
@@ -53,7 +59,20 @@ export type Situation =
       readonly fileSystem: FileSystemCandidate;
       readonly secrets: readonly SecretStatus[];
       readonly compute?: StackSummary;
+    }
+  | {
+      /** The file system is gone, the secrets are not: nothing to rebuild on, and their names block a fresh start. */
+      readonly kind: 'secrets-without-data';
+      readonly tier: Tier;
+      readonly secrets: readonly SecretStatus[];
+      readonly ways: readonly WayOut[];
     };
+
+/** One way out of a situation restore cannot repair itself: what it means, then the commands. */
+export interface WayOut {
+  readonly text: string;
+  readonly commands: readonly string[];
+}
 
 export interface Plan {
   readonly deployment: string;
@@ -68,6 +87,13 @@ export interface Plan {
   readonly cdk?: readonly string[];
   /** The file system the deployment keeps (never touched by restore). */
   readonly fileSystemId?: string;
+  /**
+   * The data stack is (to be) built around this retained file system: the deployment's saved
+   * configuration (cdk.json `retainedData`) must name it before any cdk deploy.
+   */
+  readonly retainedFileSystemId?: string;
+  /** The tier the cdk command deploys. */
+  readonly tier?: Tier;
 }
 
 export interface AssessOptions {
@@ -102,19 +128,30 @@ export async function probeHost(clients: AwsClients, name: string, tier: Tier, c
   return { healthy: down.length === 0 && round.results.length > 1, down: down.map((r) => `${r.service}: ${r.detail}`), results: round.results };
 }
 
-function cdkDeploy(stacks: readonly string[], name: string, tier: Tier, fileSystemId?: string): string[] {
-  return [
-    'cdk',
-    'deploy',
-    ...stacks,
-    '-c',
-    `name=${name}`,
-    '-c',
-    `tier=${tier}`,
-    ...(fileSystemId ? ['-c', `retainedFileSystemId=${fileSystemId}`] : []),
-    '--require-approval',
-    'never',
-  ];
+/** The retained file system travels in cdk.json (see saved-config.ts), not on the command line. */
+function cdkDeploy(stacks: readonly string[], name: string, tier: Tier): string[] {
+  return ['cdk', 'deploy', ...stacks, '-c', `name=${name}`, '-c', `tier=${tier}`, '--require-approval', 'never'];
+}
+
+/** Statuses of a stack whose creation never finished. */
+const NEVER_CREATED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED']);
+
+function describeHeldSecrets(held: readonly SecretStatus[]): string {
+  const pending = held.filter((s) => s.state === 'pending-deletion').length;
+  return `${held.length} secret${held.length === 1 ? '' : 's'} named ${held[0].name.replace(/[^/]+$/, '*')}${pending > 0 ? ` (${pending} scheduled for deletion)` : ''}`;
+}
+
+/** The live data stack mounts a retained file system when it holds mount targets but no file system of its own. */
+async function retainedFileSystemOfLiveDataStack(clients: AwsClients, data: StackSummary): Promise<string | undefined> {
+  const resources = await listStackResources(clients.cloudFormation, data.stackName);
+  if (resources.some((r) => r.type === 'AWS::EFS::FileSystem')) return undefined;
+  return resources.some((r) => r.type === 'AWS::EFS::MountTarget') ? data.outputs.FileSystemId || undefined : undefined;
+}
+
+function secretsLine(secrets: readonly SecretStatus[]): string {
+  return secrets
+    .map((s) => `${s.purpose} ${s.state === 'present' ? 'ok' : s.state === 'pending-deletion' ? `scheduled for deletion${s.deletedAt ? ` on ${formatTime(s.deletedAt)}` : ''}` : 'MISSING'}`)
+    .join(', ');
 }
 
 function stuckOrBusy(stack: StackSummary, region: string): OpsError | undefined {
@@ -153,8 +190,7 @@ function describeCandidate(candidate: FileSystemCandidate): string {
   return `${candidate.fileSystemId} (${created}, ${size}${candidate.name ? `, ${candidate.name}` : ''}; found by ${candidate.foundBy.join(' and ')})`;
 }
 
-async function chooseFileSystem(clients: AwsClients, name: string, deleted: readonly DeletedStack[], requested: string | undefined, region: string): Promise<FileSystemCandidate> {
-  const search = await findRetainedFileSystems(clients.efs, clients.cloudFormation, name, deleted);
+async function chooseFileSystem(clients: AwsClients, name: string, search: RetainedSearch, requested: string | undefined, region: string): Promise<FileSystemCandidate> {
   let chosen: FileSystemCandidate | undefined;
   if (requested) {
     chosen = search.candidates.find((c) => c.fileSystemId === requested);
@@ -173,7 +209,7 @@ async function chooseFileSystem(clients: AwsClients, name: string, deleted: read
     chosen = search.candidates[0];
   } else if (search.candidates.length === 0) {
     throw new OpsError(
-      `nothing retained found for "${name}" in ${region}: no stack, and no retained EFS file system (searched ${search.searched.join('; ')})`,
+      `nothing retained found for "${name}" in ${region}: no stack, no retained EFS file system and no secret (searched ${search.searched.join('; ')}; the secrets ${secretName(name, 'n8n-encryption-key').replace(/[^/]+$/, '<purpose>')}, including those scheduled for deletion)`,
       `check the region (--region); a file system deleted by hand cannot be restored; to start afresh deploy: npx cdk deploy ${computeStackName('dev', name)} -c name=${name}`,
     );
   } else {
@@ -234,7 +270,17 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
   }
   for (const stack of [data, compute]) {
     const problem = stack ? stuckOrBusy(stack, region) : undefined;
-    if (problem) throw problem;
+    if (!problem) continue;
+    if (stack && stack === data && NEVER_CREATED.has(stack.status)) {
+      const held = (await secretStatuses(clients.secretsManager, name)).filter((s) => s.state !== 'missing');
+      if (held.length > 0) {
+        throw new OpsError(
+          `${stack.stackName} is ${stack.status}: its creation failed, and ${describeHeldSecrets(held)} are retained from an earlier data stack: a new data stack cannot take their names`,
+          `run \`aws cloudformation delete-stack --stack-name ${stack.stackName} --region ${region}\` (it holds no data), then \`gm-ops restore ${name}\`: it rebuilds the data stack around the retained data and secrets (a plain cdk deploy would fail the same way)`,
+        );
+      }
+    }
+    throw problem;
   }
   const fileSystemId = data?.outputs.FileSystemId || undefined;
   if (fileSystemId) facts.push(['File system', `${fileSystemId} (retained, untouched)`]);
@@ -324,31 +370,47 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
     facts.push(['Tier', `${tier} (from ${from})`]);
     const stack = computeStackName(tier, name);
     const cdk = cdkDeploy([stack], name, tier);
+    // cdk deploy deploys the data stack too: rebuilt around a retained file system, its config must say so.
+    const retained = await retainedFileSystemOfLiveDataStack(clients, data);
+    if (retained) facts.push(['Data stack on', `${retained}, a retained file system (${data.stackName} was rebuilt around it)`]);
     return {
       deployment: name,
       region,
       situation: { kind: 'redeploy-compute', tier, tierFrom: from },
       summary: `the compute stack of ${name} is gone; ${data.stackName} and its file system live`,
       facts,
-      steps: [`Deploy ${stack}: npx ${cdk.join(' ')}`, 'Its host mounts the retained file system; CloudFormation waits for its success signal', 'Check every service is healthy through SSM'],
+      steps: [
+        ...(retained ? [keepInConfigStep(name, retained)] : []),
+        `Deploy ${stack}: npx ${cdk.join(' ')}`,
+        'Its host mounts the retained file system; CloudFormation waits for its success signal',
+        'Check every service is healthy through SSM',
+      ],
       cdk,
       fileSystemId,
+      retainedFileSystemId: retained,
+      tier,
     };
   }
 
   // 3. The data stack is gone: rebuild it around the retained file system and secrets.
-  const fileSystem = await chooseFileSystem(clients, name, deleted, options.fileSystemId, region);
-  const secrets = await secretStatuses(clients.secretsManager, name);
-  facts.push(['File system', describeCandidate(fileSystem)]);
-  facts.push([
-    'Secrets',
-    secrets.map((s) => `${s.purpose} ${s.state === 'present' ? 'ok' : s.state === 'pending-deletion' ? `scheduled for deletion${s.deletedAt ? ` on ${formatTime(s.deletedAt)}` : ''}` : 'MISSING'}`).join(', '),
+  const [search, secrets] = await Promise.all([
+    findRetainedFileSystems(clients.efs, clients.cloudFormation, name, deleted),
+    secretStatuses(clients.secretsManager, name),
   ]);
+  const held = secrets.filter((s) => s.state !== 'missing');
+  if (!options.fileSystemId && search.candidates.length === 0 && held.length > 0) {
+    facts.push(['File system', `none (searched ${search.searched.join('; ')})`], ['Secrets', secretsLine(secrets)]);
+    const { tier } = compute ? { tier: compute.role as Tier } : resolveTierOrDev(options.tier, deleted);
+    return secretsWithoutData(name, region, tier, held, facts);
+  }
+  const fileSystem = await chooseFileSystem(clients, name, search, options.fileSystemId, region);
+  facts.push(['File system', describeCandidate(fileSystem)]);
+  facts.push(['Secrets', secretsLine(secrets)]);
   checkSecrets(secrets, name);
   const { tier, from } = compute ? { tier: compute.role as Tier, from: `the existing ${compute.stackName}` } : resolveTier(options.tier, deleted, name);
   facts.push(['Tier', `${tier} (from ${from})`]);
   const stacksToDeploy = [dataStackName(name), computeStackName(tier, name)];
-  const cdk = cdkDeploy(stacksToDeploy, name, tier, fileSystem.fileSystemId);
+  const cdk = cdkDeploy(stacksToDeploy, name, tier);
   const pending = secrets.filter((s) => s.state === 'pending-deletion');
   return {
     deployment: name,
@@ -358,11 +420,51 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
     facts,
     steps: [
       ...(pending.length > 0 ? [`Cancel the scheduled deletion of ${pending.map((s) => s.name).join(', ')} (RestoreSecret)`] : []),
+      keepInConfigStep(name, fileSystem.fileSystemId),
       `Rebuild ${stacksToDeploy.join(' and ')} around ${fileSystem.fileSystemId} and the retained secrets: npx ${cdk.join(' ')}`,
       'The new host mounts the retained file system; n8n reads its credentials with the retained encryption key',
       'Check every service is healthy through SSM',
     ],
     cdk,
     fileSystemId: fileSystem.fileSystemId,
+    retainedFileSystemId: fileSystem.fileSystemId,
+    tier,
+  };
+}
+
+function keepInConfigStep(name: string, fileSystemId: string): string {
+  return `Keep ${fileSystemId} in the deployment's saved configuration (cdk.json "geusemaker:deployments" > "${name}" > "retainedData"), so that every later deploy mounts it instead of creating a file system and secrets`;
+}
+
+/** The tier a fresh start would deploy: --tier, the last deleted compute stack's, else dev. */
+function resolveTierOrDev(requested: Tier | undefined, deleted: readonly DeletedStack[]): { tier: Tier } {
+  if (requested) return { tier: requested };
+  const compute = deleted.find((s): s is DeletedStack & { role: Tier } => s.role !== 'data');
+  return { tier: compute?.role ?? 'dev' };
+}
+
+/** Secrets retained, their file system gone: restore has nothing to rebuild on; the ways out, one line each. */
+function secretsWithoutData(name: string, region: string, tier: Tier, held: readonly SecretStatus[], facts: [string, string][]): Plan {
+  const pending = held.filter((s) => s.state === 'pending-deletion');
+  const ways: WayOut[] = [
+    {
+      text: `Keep the old data: restore the file system from its AWS Backup recovery point (automatic EFS backups are on), tag it geuse:deployment=${name}, then run gm-ops restore ${name} again; it rebuilds around it and these secrets${pending.length > 0 ? ' (first cancel their deletion)' : ''}`,
+      commands: pending.map((s) => `aws secretsmanager restore-secret --secret-id ${s.name} --region ${region}`),
+    },
+    {
+      text: `Start afresh without the old data (the n8n credentials saved before can never be read again): free the secret names for good, then deploy`,
+      commands: [
+        ...held.map((s) => `aws secretsmanager delete-secret --secret-id ${s.name} --force-delete-without-recovery --region ${region}`),
+        `AWS_REGION=${region} npx cdk deploy ${computeStackName(tier, name)} -c name=${name} -c tier=${tier}`,
+      ],
+    },
+  ];
+  return {
+    deployment: name,
+    region,
+    situation: { kind: 'secrets-without-data', tier, secrets: held, ways },
+    summary: `${dataStackName(name)} and its file system are gone, but ${describeHeldSecrets(held)} are retained: restore has no data to rebuild on, and their names block a fresh data stack`,
+    facts,
+    steps: [],
   };
 }

@@ -10,6 +10,7 @@ import { renderFields } from '../output/table';
 import { act, formatElapsed, type RestoreResult } from './act';
 import { assess, type Plan } from './assess';
 import { findProject, type Project } from './project';
+import { describeSavedConfig, inspectSavedConfig, retainedDataLines, DEPLOYMENTS_CONTEXT_KEY, type SavedConfigState } from './saved-config';
 
 export interface RestoreOptions {
   readonly name: string;
@@ -23,11 +24,29 @@ export interface RestoreOptions {
   readonly stderr: NodeJS.WritableStream;
 }
 
-export function renderPlan(plan: Plan, io: CommandIO, project: Project | undefined): string {
+/** What to add to cdk.json by hand, with where it goes (the property, or a whole entry when there is none). */
+function configLinesToAdd(plan: Plan, config: SavedConfigState | undefined): string[] {
+  if (!plan.retainedFileSystemId) return [];
+  const property = retainedDataLines(plan.retainedFileSystemId);
+  if (config?.kind === 'blocked' && config.lines[0] !== property[0]) {
+    return [`add this entry to cdk.json, in "context" > "${DEPLOYMENTS_CONTEXT_KEY}":`, ...config.lines.map((line) => `    ${line}`)];
+  }
+  return [`add to cdk.json, in "context" > "${DEPLOYMENTS_CONTEXT_KEY}" > "${plan.deployment}":`, ...property.map((line) => `    ${line}`)];
+}
+
+export function renderPlan(plan: Plan, io: CommandIO, project: Project | undefined, config?: SavedConfigState): string {
   const { style } = io;
-  const lines = [`${style.bold(`Restore ${plan.deployment}`)} (${plan.region})`, '', renderFields(plan.facts, style).trimEnd(), ''];
+  const facts = plan.retainedFileSystemId && config ? [...plan.facts, ['Saved config', describeSavedConfig(config, plan.deployment, plan.retainedFileSystemId)] as const] : plan.facts;
+  const lines = [`${style.bold(`Restore ${plan.deployment}`)} (${plan.region})`, '', renderFields(facts, style).trimEnd(), ''];
   if (plan.situation.kind === 'healthy') {
     lines.push(`${style.green('Nothing to restore:')} ${plan.summary}.`);
+    return `${lines.join('\n')}\n`;
+  }
+  if (plan.situation.kind === 'secrets-without-data') {
+    lines.push(`${style.yellow('Found:')} ${plan.summary}.`, '', style.bold('Ways out (choose one; restore deletes nothing):'));
+    plan.situation.ways.forEach((way, index) => {
+      lines.push(`  ${index + 1}. ${way.text}`, ...way.commands.map((command) => `       ${command}`));
+    });
     return `${lines.join('\n')}\n`;
   }
   lines.push(`${style.yellow('Found:')} ${plan.summary}.`, '', style.bold('Plan:'));
@@ -35,18 +54,26 @@ export function renderPlan(plan: Plan, io: CommandIO, project: Project | undefin
   lines.push('', style.dim('Restore deletes nothing: the file system and the secrets are kept as they are.'));
   if (plan.cdk && !project) {
     const secrets = plan.situation.kind === 'rebuild-data' ? plan.situation.secrets.filter((s) => s.state === 'pending-deletion') : [];
+    const toAdd = configLinesToAdd(plan, undefined);
+    if (plan.retainedFileSystemId) {
+      toAdd.push(`  (if cdk.json does not declare "${plan.deployment}", add the entry "${plan.deployment}": { "tier": "${plan.tier ?? 'dev'}", "retainedData": { "fileSystemId": "${plan.retainedFileSystemId}" } } instead)`);
+    }
     lines.push(
       '',
-      `${style.yellow('gm-ops is not running inside the GeuseMaker project')} (no cdk.json with the geusemaker app above ${io.services.cwd()}). Run, from a checkout:`,
+      `${style.yellow('gm-ops is not running inside the GeuseMaker project')} (no cdk.json with the geusemaker app above ${io.services.cwd()}). From a checkout:`,
+      ...(toAdd.length > 0 ? [`  ${toAdd[0]}`, ...toAdd.slice(1)] : []),
       ...secrets.map((s) => `  aws secretsmanager restore-secret --secret-id ${s.name} --region ${plan.region}`),
       `  AWS_REGION=${plan.region} npx ${plan.cdk.join(' ')}`,
       `then check with: gm-ops health ${plan.deployment} --region ${plan.region}`,
     );
+  } else if (config?.kind === 'blocked') {
+    const toAdd = configLinesToAdd(plan, config);
+    lines.push('', `${style.yellow('The retained file system must be in the saved configuration first')}: ${toAdd[0]}`, ...toAdd.slice(1), `then run gm-ops restore ${plan.deployment} again.`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-function planJson(plan: Plan, project: Project | undefined, confirmed: boolean, result: RestoreResult | undefined): unknown {
+function planJson(plan: Plan, project: Project | undefined, confirmed: boolean, result: RestoreResult | undefined, config?: SavedConfigState): unknown {
   const situation = plan.situation;
   return {
     deployment: plan.deployment,
@@ -59,6 +86,9 @@ function planJson(plan: Plan, project: Project | undefined, confirmed: boolean, 
     command: plan.cdk ? `npx ${plan.cdk.join(' ')}` : null,
     insideProject: project ? project.root : null,
     fileSystemId: plan.fileSystemId ?? null,
+    retainedFileSystemId: plan.retainedFileSystemId ?? null,
+    savedConfig: config ? { file: config.cdkJson, state: config.kind, ...(config.kind === 'blocked' ? { reason: config.reason, linesToAdd: config.lines } : {}) } : null,
+    waysOut: situation.kind === 'secrets-without-data' ? situation.ways : null,
     confirmed,
     result: result ? { healthy: true, instanceId: result.instanceId, secondsToHealthy: Math.round(result.elapsedMs / 1000) } : null,
   };
@@ -86,14 +116,26 @@ export async function runRestore(io: CommandIO, options: RestoreOptions): Promis
     spinner.stop();
   }
   const project = plan.cdk ? findProject(services.cwd()) : undefined;
+  const config = project && plan.retainedFileSystemId ? inspectSavedConfig(project.cdkJson, options.name, plan.tier ?? 'dev', plan.retainedFileSystemId) : undefined;
   const emit = (confirmed: boolean, result?: RestoreResult) => {
-    if (options.json) io.write(`${JSON.stringify(planJson(plan, project, confirmed, result), null, 2)}\n`);
+    if (options.json) io.write(`${JSON.stringify(planJson(plan, project, confirmed, result, config), null, 2)}\n`);
   };
-  if (!options.json) io.write(renderPlan(plan, io, project));
+  if (!options.json) io.write(renderPlan(plan, io, project, config));
 
   if (plan.situation.kind === 'healthy') {
     emit(false);
     return ExitCode.ok;
+  }
+  if (plan.situation.kind === 'secrets-without-data') {
+    emit(false);
+    throw new OpsError(
+      `the data of "${options.name}" is gone but ${plan.situation.secrets.length} of its secrets are retained: restore cannot rebuild without a file system`,
+      'choose one of the ways out above',
+    );
+  }
+  if (config?.kind === 'blocked') {
+    emit(false);
+    throw new OpsError(`the retained file system ${plan.retainedFileSystemId} cannot be saved in the deployment's configuration: ${config.reason}`, 'add the lines above to cdk.json, then run restore again; nothing was done');
   }
   if (plan.cdk && !project) {
     emit(false);

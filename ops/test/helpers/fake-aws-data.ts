@@ -28,6 +28,30 @@ export interface FakeSecret {
   deletedDate?: Date;
 }
 
+/**
+ * A DescribeSecret answer as the API gives it for a secret CloudFormation created (fields of the
+ * DescribeSecret API reference; DeletedDate only while the secret is scheduled for deletion).
+ */
+export function describeSecretOf(name: string, secret: FakeSecret): Record<string, unknown> {
+  const deployment = name.split('/')[1];
+  return {
+    ARN: secret.arn,
+    Name: name,
+    Description: `GeuseMaker ${deployment}: ${name.split('/')[2]} (generated; retained with the data)`,
+    LastChangedDate: new Date('2024-11-02T10:00:05Z'),
+    LastAccessedDate: new Date('2025-01-12T00:00:00Z'),
+    ...(secret.deletedDate ? { DeletedDate: secret.deletedDate } : {}),
+    Tags: [
+      { Key: 'geuse:deployment', Value: deployment },
+      { Key: 'geuse:tier', Value: 'data' },
+      { Key: 'aws:cloudformation:stack-name', Value: `GeuseData-${deployment}` },
+      { Key: 'aws:cloudformation:logical-id', Value: 'SecretsPostgresPassword0A1B2C3D' },
+    ],
+    VersionIdsToStages: { '6f1b2c3d-0000-4000-8000-000000000001': ['AWSCURRENT'] },
+    CreatedDate: new Date('2024-11-02T10:00:05Z'),
+  };
+}
+
 export function fileSystemOf(id: string, options: { deployment?: string; sizeBytes?: number; created?: string; mountTargets?: number; state?: string; ia?: number; throughput?: string } = {}): FileSystemDescription {
   const size = options.sizeBytes ?? 3 * 1024 ** 3;
   return {
@@ -155,7 +179,7 @@ export class FakeAwsData {
     this.secretsManager.on(DescribeSecretCommand).callsFake((input) => {
       const secret = this.secrets.get(input.SecretId ?? '');
       if (!secret) throw awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-      return { ARN: secret.arn, Name: input.SecretId, DeletedDate: secret.deletedDate };
+      return describeSecretOf(input.SecretId ?? '', secret);
     });
     this.secretsManager.on(RestoreSecretCommand).callsFake((input) => {
       const secret = this.secrets.get(input.SecretId ?? '');

@@ -1,6 +1,9 @@
 /** Real local servers for probes: 127.0.0.1 only, ephemeral ports. */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
+import * as path from 'node:path';
 
 export type Behaviour = 'ok' | 'fail' | 'hang';
 
@@ -12,31 +15,48 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-function listen(server: net.Server): Promise<number> {
+function listen(server: net.Server, host = '127.0.0.1', port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
+    server.listen(port, host, () => resolve((server.address() as net.AddressInfo).port));
   });
 }
 
-/** An HTTP server answering /healthz/readiness with 200 (ok), 503 (fail), or never (hang). */
-export async function httpServer(initial: Behaviour = 'ok'): Promise<LocalServer> {
+/**
+ * A self-signed certificate like the one the dev host generates with openssl (SAN IP:127.0.0.1 and
+ * DNS:localhost): the runtime's test fixture, so no openssl is needed at test time.
+ */
+export function selfSignedCertificate(): { key: string; cert: string } {
+  const fixtures = path.join(__dirname, '..', '..', '..', 'test', 'runtime', 'fixtures');
+  return {
+    key: fs.readFileSync(path.join(fixtures, 'n8n-test.key'), 'utf8'),
+    cert: fs.readFileSync(path.join(fixtures, 'n8n-test.crt'), 'utf8'),
+  };
+}
+
+/** An HTTP server answering /healthz/readiness with 200 (ok), 503 (fail), or never (hang); HTTPS with `tls`. */
+export async function httpServer(
+  initial: Behaviour = 'ok',
+  options: { tls?: { key: string; cert: string }; host?: string; port?: number } = {},
+): Promise<LocalServer> {
   const sockets = new Set<net.Socket>();
   const state = { behaviour: initial, requests: 0 };
-  const server = http.createServer((request, response) => {
+  const handler: http.RequestListener = (request, response) => {
     state.requests += 1;
     if (state.behaviour === 'hang') return; // accept, read, never answer
     response.writeHead(state.behaviour === 'ok' && request.url === '/healthz/readiness' ? 200 : 503, { 'content-type': 'application/json' });
     response.end('{"status":"ok"}');
-  });
-  server.on('connection', (socket) => {
+  };
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
+  server.on('connection', (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  const port = await listen(server);
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, host, options.port ?? 0);
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
     get behaviour() {
       return state.behaviour;
     },

@@ -5,9 +5,13 @@
  *   stacks: [{name, status, outputs, tags}], deletedStacks: [{name, deletedAt, resources: [{logicalId, type, physicalId, status}]}],
  *   stackResources: {stackName: [{logicalId, type, physicalId}]}, groups: {name: {desired, instances: [{id, lifecycle}]}},
  *   instances: {id: {state, spot, az, type, launchTime, publicIp}}, healthyHosts: [id], fileSystems: [{id, deployment, sizeBytes, created}],
- *   secrets: [name], products: [{serviceCode, family, attributes, json}], spot: [{type, az, price, at}],
- *   volumes: [{id, instanceId, size, type}], networkInterfaces: [{groupId, publicIp, instanceId, description}]
+ *   secrets: [name | {name, deletedDate}], products: [{serviceCode, family, attributes, json}], spot: [{type, az, price, at}],
+ *   volumes: [{id, instanceId, size, type}], networkInterfaces: [{groupId, publicIp, instanceId, description}],
+ *   stubHost: {stateFile, functionalCheck}
  * }
+ * With `stubHost`, the script of each SendCommand runs for real under sh against the stub docker and curl
+ * (state in stateFile, see stub-host.ts), with the runtime's functional check at `functionalCheck`;
+ * without it, every host answers the health probes as healthy.
  * Actions (TerminateInstanceInAutoScalingGroup, RestoreSecret) are appended to $GM_OPS_FAKE_AWS.actions.
  */
 'use strict';
@@ -127,6 +131,16 @@ mockClient(ec2.EC2Client)
   }));
 
 const commands = new Map();
+function runOnStubHost(script) {
+  const { execFileSync } = require('child_process');
+  const path = require('path');
+  const body = script.split('/opt/geusemaker/host/functional-check.sh').join(fixture.stubHost.functionalCheck);
+  const stdout = execFileSync('sh', ['-c', body], {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${path.join(__dirname, 'stub-bin')}:${process.env.PATH}`, FAKE_DOCKER_STATE: fixture.stubHost.stateFile },
+  });
+  return { Status: 'Success', ResponseCode: 0, StandardOutputContent: stdout.slice(0, 24000), StandardErrorContent: '' };
+}
 mockClient(ssm.SSMClient)
   .on(ssm.DescribeInstanceInformationCommand)
   .callsFake((input) => {
@@ -141,6 +155,7 @@ mockClient(ssm.SSMClient)
   })
   .on(ssm.GetCommandInvocationCommand)
   .callsFake((input) => {
+    if (fixture.stubHost) return runOnStubHost(commands.get(input.CommandId));
     const token = /@@gm-ops:([A-Za-z0-9]+)/.exec(commands.get(input.CommandId))[1];
     const m = `@@gm-ops:${token}`;
     const lines = [];
@@ -172,10 +187,28 @@ mockClient(efs.EFSClient).on(efs.DescribeFileSystemsCommand).callsFake((input) =
   return { FileSystems: all };
 });
 
+// secrets: names (present) or {name, deletedDate} (scheduled for deletion), answered as DescribeSecret does.
+const secrets = new Map((fixture.secrets || []).map((s) => (typeof s === 'string' ? [s, {}] : [s.name, { deletedDate: s.deletedDate }])));
 mockClient(sm.SecretsManagerClient)
   .on(sm.DescribeSecretCommand)
   .callsFake((input) => {
-    if (!(fixture.secrets || []).includes(input.SecretId)) throw error('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    const secret = secrets.get(input.SecretId);
+    if (!secret) throw error('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    return {
+      ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${input.SecretId}-AbCdEf`,
+      Name: input.SecretId,
+      LastChangedDate: new Date('2024-11-02T10:00:05Z'),
+      ...(secret.deletedDate ? { DeletedDate: new Date(secret.deletedDate) } : {}),
+      VersionIdsToStages: { '6f1b2c3d-0000-4000-8000-000000000001': ['AWSCURRENT'] },
+      CreatedDate: new Date('2024-11-02T10:00:05Z'),
+    };
+  })
+  .on(sm.RestoreSecretCommand)
+  .callsFake((input) => {
+    const secret = secrets.get(input.SecretId);
+    if (!secret) throw error('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    record({ restoreSecret: input.SecretId });
+    secret.deletedDate = undefined;
     return { ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${input.SecretId}-AbCdEf`, Name: input.SecretId };
   });
 

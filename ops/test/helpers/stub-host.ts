@@ -3,8 +3,21 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { FUNCTION_CHECK_PATH } from '../../src/health/function-check';
 
 export const STUB_BIN = path.join(__dirname, 'stub-bin');
+/** Stands in for the runtime's functional-check.sh (see fake-runtime/functional-check.js). */
+export const FAKE_FUNCTIONAL_CHECK = path.join(__dirname, 'fake-runtime', 'functional-check.sh');
+
+/** What the fake functional check answers (see fake-runtime/functional-check.js). */
+export interface FunctionalState {
+  fail?: Record<string, string>;
+  ms?: Record<string, number>;
+  raw?: string[];
+  exit?: number;
+  stderr?: string;
+  config?: string;
+}
 
 export interface StubState {
   down?: boolean;
@@ -13,6 +26,7 @@ export interface StubState {
   inspect?: Record<string, { service: string; status: string; health: string; restarts: number; startedAt: string; image: string }>;
   pg?: { exit?: number; hang?: boolean };
   curl?: Record<string, { code: number; time: number; exit?: number; error?: string }>;
+  functional?: FunctionalState;
 }
 
 export class StubHost {
@@ -32,6 +46,14 @@ export class StubHost {
       maxBuffer: 64 * 1024 * 1024,
       env: { ...process.env, PATH: `${STUB_BIN}:${process.env.PATH}`, FAKE_DOCKER_STATE: this.stateFile, FAKE_DOCKER_CALLS: this.callsFile },
     });
+  }
+
+  /**
+   * Runs a health script with the runtime's functional check at `functionalCheck` instead of its
+   * path on a real host (default: the fake check; a path that does not exist: an older host).
+   */
+  runOnHost(script: string, functionalCheck = FAKE_FUNCTIONAL_CHECK, shell = 'sh'): string {
+    return this.run(script, shell, { [FUNCTION_CHECK_PATH]: functionalCheck });
   }
 
   dockerCalls(): string[][] {
