@@ -17,11 +17,6 @@ import { acknowledgePipelineFindings } from './pipeline-acknowledgments';
 /** The README's install and test commands, then the synthesis the pipeline deploys from. */
 export const SYNTH_COMMANDS = ['npm ci', 'npm test', 'npx cdk synth'] as const;
 
-/** `npm test` runs shellcheck over the host scripts (never skipped); CodeBuild's standard image may not have it. */
-export const SYNTH_INSTALL_COMMANDS = [
-  'command -v shellcheck >/dev/null 2>&1 || (apt-get update -y && apt-get install -y --no-install-recommends shellcheck)',
-] as const;
-
 /** Node.js major version of every CodeBuild project (the repository's engines: >=20). */
 export const NODE_MAJOR = '20';
 
@@ -79,7 +74,6 @@ export class GeusePipelineStack extends Stack {
       },
       synth: new pipelines.CodeBuildStep('Synth', {
         input: this.source,
-        installCommands: [...SYNTH_INSTALL_COMMANDS],
         commands: [...SYNTH_COMMANDS],
         primaryOutputDirectory: 'cdk.out',
       }),

@@ -133,6 +133,8 @@ describe('stages and promotion order', () => {
     const spec = JSON.parse(project.Properties.Source.BuildSpec);
     expect(spec.phases.build.commands).toEqual([...SYNTH_COMMANDS]);
     expect(spec.phases.install['runtime-versions']).toEqual({ nodejs: '20' });
+    // npm test needs nothing beyond Node (shellcheck belongs to `npm run lint`), so nothing else is installed.
+    expect(spec.phases.install.commands ?? []).toEqual([]);
     expect(spec.artifacts['base-directory']).toBe('cdk.out');
 
     const [selfMutate] = stage('UpdatePipeline').Actions;
