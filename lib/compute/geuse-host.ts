@@ -46,7 +46,7 @@ export interface GeuseHostProps {
   /** Non-secret runtime settings for the host (`GM_*` names). */
   readonly settings: Readonly<Record<string, string>>;
   /**
-   * Install Docker from the OS packages (false when the AMI ships it, as the Deep Learning AMI does).
+   * Always install Docker from the OS packages; false installs it only where the AMI lacks it (the GPU AMI).
    * @default true
    */
   readonly installDocker?: boolean;

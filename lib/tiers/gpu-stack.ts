@@ -12,8 +12,9 @@ import { N8nLoadBalancer } from '../compute/n8n-load-balancer';
 import { GeuseComputeStack, GeuseComputeStackProps } from './compute-stack';
 
 /**
- * AL2023 Deep Learning Base OSS NVIDIA AMI (driver, Docker and the NVIDIA container toolkit included),
- * resolved by EC2 at each launch.
+ * AL2023 Deep Learning Base OSS NVIDIA AMI, resolved by EC2 at each launch. Its release notes list the NVIDIA
+ * driver, the NVIDIA container toolkit and containerd, but neither Docker nor aws-cfn-bootstrap: the bootstrap
+ * installs whichever of them is missing.
  */
 export const GPU_AMI_PARAMETER = '/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id';
 
