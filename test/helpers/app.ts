@@ -3,6 +3,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, DeploymentStacks } from '../../lib/app';
+import { tempDir } from './temp-dirs';
 import { DEPLOYMENTS_CONTEXT_KEY } from '../../lib/config/load-config';
 import { withoutExpectedWarnings } from './quiet-synthesis';
 
@@ -35,7 +36,7 @@ export function synthDeployment(name: string, settings: Record<string, unknown>,
   const key = JSON.stringify([name, settings, extra]);
   const cached = synthesized.get(key);
   if (cached !== undefined) return cached;
-  const app = new App({ context: contextWith({ [name]: settings }, extra) });
+  const app = new App({ outdir: tempDir('gm-app-'), context: contextWith({ [name]: settings }, extra) });
   const [stacks] = buildApp(app);
   const result = withoutExpectedWarnings(() => ({
     app,

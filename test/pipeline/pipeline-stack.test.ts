@@ -10,6 +10,7 @@ import { NOTIFIED_EVENTS } from '../../lib/pipeline/notifications';
 import { SYNTH_COMMANDS, cdkCliVersion } from '../../lib/pipeline/pipeline-stack';
 import { GeuseDevStack } from '../../lib/tiers/dev-stack';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
+import { tempDir } from '../helpers/temp-dirs';
 import { EXAMPLE_PIPELINE, PIPELINE_ACCOUNT, SynthesizedPipeline, manifests, nagReport, synthPipeline } from './helpers';
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -300,7 +301,7 @@ describe('joinAsSub', () => {
 
 describe('matchConnectionPermissionToArn', () => {
   const statementsFor = (connectionArn: string) => {
-    const stack = new Stack(new App(), 'S');
+    const stack = new Stack(new App({ outdir: tempDir('gm-app-') }), 'S');
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('codepipeline.amazonaws.com') });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codestar-connections:UseConnection'], resources: [connectionArn] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::bucket/*'] }));
