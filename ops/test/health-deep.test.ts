@@ -15,27 +15,9 @@ import { Harness, runWith } from './helpers/harness';
 import { healthyProbeLines } from './helpers/fake-aws-data';
 import { ALL_RUNNING, containerLines, tokenOf } from './helpers/host-output';
 import { gmOpsWithFakeAws } from './helpers/spawn-bin';
-import { StubHost, type StubState } from './helpers/stub-host';
+import { StubHost, type StubState, healthyHost } from './helpers/stub-host';
 
 const TOKEN = 'deep0token1';
-
-function healthyHost(): StubState {
-  const inspect: StubState['inspect'] = {};
-  for (const service of ['n8n', 'postgres', 'ollama', 'qdrant', 'crawl4ai']) {
-    inspect[`c-${service}`] = { service, status: 'running', health: service === 'ollama' ? 'none' : 'healthy', restarts: 0, startedAt: '2025-01-15T09:00:00.000000000Z', image: `${service}:1` };
-  }
-  return {
-    containers: { n8n: 'c-n8n', postgres: 'c-postgres', ollama: 'c-ollama', qdrant: 'c-qdrant', crawl4ai: 'c-crawl4ai' },
-    inspect,
-    pg: { exit: 0 },
-    curl: {
-      'http://127.0.0.1:5678/healthz/readiness': { code: 200, time: 0.012 },
-      'http://127.0.0.1:11434/api/version': { code: 200, time: 0.004 },
-      'http://127.0.0.1:6333/readyz': { code: 200, time: 0.003 },
-      'http://127.0.0.1:11235/health': { code: 200, time: 0.02 },
-    },
-  };
-}
 
 const hosts: StubHost[] = [];
 function stubHost(state: StubState = healthyHost()): StubHost {

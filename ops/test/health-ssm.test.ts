@@ -2,25 +2,7 @@
 import { SendCommandCommand } from '@aws-sdk/client-ssm';
 import { FakeAws } from './helpers/fake-aws';
 import { runWith } from './helpers/harness';
-import { StubHost, type StubState } from './helpers/stub-host';
-
-function healthyHost(): StubState {
-  const inspect: StubState['inspect'] = {};
-  for (const [service, health] of [['n8n', 'healthy'], ['postgres', 'healthy'], ['ollama', 'none'], ['qdrant', 'healthy'], ['crawl4ai', 'healthy']]) {
-    inspect[`c-${service}`] = { service, status: 'running', health, restarts: 0, startedAt: '2025-01-15T09:00:00.000000000Z', image: `${service}:1` };
-  }
-  return {
-    containers: { n8n: 'c-n8n', postgres: 'c-postgres', ollama: 'c-ollama', qdrant: 'c-qdrant', crawl4ai: 'c-crawl4ai' },
-    inspect,
-    pg: { exit: 0 },
-    curl: {
-      'http://127.0.0.1:5678/healthz/readiness': { code: 200, time: 0.012 },
-      'http://127.0.0.1:11434/api/version': { code: 200, time: 0.004 },
-      'http://127.0.0.1:6333/readyz': { code: 200, time: 0.003 },
-      'http://127.0.0.1:11235/health': { code: 200, time: 0.02 },
-    },
-  };
-}
+import { StubHost, type StubState, healthyHost } from './helpers/stub-host';
 
 let aws: FakeAws;
 const hosts: StubHost[] = [];
