@@ -19,7 +19,8 @@ const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const ZONES = [`${REGION}a`, `${REGION}b`];
 const PINNED = { account: ACCOUNT, region: REGION };
-const CERTIFICATE_ARN = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab`;
+/** CloudFront serves ACM certificates from us-east-1 only. */
+const CERTIFICATE_ARN = `arn:aws:acm:us-east-1:${ACCOUNT}:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab`;
 const CONNECTION_ARN = `arn:aws:codeconnections:${REGION}:${ACCOUNT}:connection/12345678-1234-1234-1234-123456789012`;
 
 /** One deployment per shape; the names only keep the stacks apart. */
@@ -29,8 +30,9 @@ export const LINTED_DEPLOYMENTS: Record<string, Record<string, unknown>> = {
   'lint-retained': { tier: 'dev', retainedData: { fileSystemId: 'fs-0123456789abcdef0' } },
   'lint-auto': { tier: 'automation' },
   'lint-auto-tls': { tier: 'automation', allowedCidrs: ['198.51.100.0/24'], automation: { certificateArn: CERTIFICATE_ARN, domainName: 'n8n.example.com' } },
-  'lint-auto-pinned': { tier: 'automation', env: PINNED, automation: { certificateArn: CERTIFICATE_ARN } },
+  'lint-auto-pinned': { tier: 'automation', env: PINNED, automation: { certificateArn: CERTIFICATE_ARN, domainName: 'n8n.example.com' } },
   'lint-gpu': { tier: 'gpu' },
+  'lint-gpu-open': { tier: 'gpu', allowedCidrs: ['198.51.100.0/24'], gpu: { certificateArn: CERTIFICATE_ARN, domainName: 'n8n.example.com' } },
   'lint-gpu-pinned': { tier: 'gpu', env: PINNED, gpu: { originReadTimeoutSeconds: 120 } },
 };
 

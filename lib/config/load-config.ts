@@ -90,6 +90,8 @@ function validateDeployment(name: string, raw: unknown): DeploymentConfig {
     .filter(([setting]) => input[setting] !== undefined)
     .map(([setting, instead]) => configProblem(`${field}.${setting}`, input[setting], instead).message);
   if (ignored.length > 0) throw new ConfigError(ignored.join('\n'));
+  const ownDomain = unpairedOwnDomain(parsed);
+  if (ownDomain) throw configProblem(`${field}.${ownDomain.setting}`, ownDomain.value, ownDomain.instead);
   if (parsed.vpcId !== undefined && parsed.env === undefined) {
     throw configProblem(`${field}.vpcId`, parsed.vpcId, 'an existing VPC is looked up in its account: set env.account and env.region too');
   }
@@ -110,9 +112,23 @@ const IGNORED_BY_TIER: Record<Tier, Partial<Record<keyof DeploymentInput, string
   automation: {},
   gpu: {
     instanceSize: 'the gpu tier runs GPU instance types, not CPU sizes: remove instanceSize and list the types in gpu.instanceTypes (e.g. ["g5.xlarge"])',
-    allowedCidrs: 'the gpu tier serves n8n through CloudFront, which allowedCidrs does not restrict yet (planned with HTTPS on every tier): remove it, or use the automation tier, whose load balancer it restricts',
   },
 };
+
+/** A user's own domain needs both its name and its certificate: CloudFront serves an alternate name only with a certificate for it. */
+function unpairedOwnDomain(parsed: ParsedDeployment): { setting: string; value: string; instead: string } | undefined {
+  for (const tier of ['automation', 'gpu'] as const) {
+    const options = parsed[tier];
+    if (!options) continue;
+    if (options.domainName && !options.certificateArn) {
+      return { setting: `${tier}.domainName`, value: options.domainName, instead: `a domain of your own needs ${tier}.certificateArn too (an ACM certificate for it in us-east-1); remove domainName to use the distribution's own *.cloudfront.net name` };
+    }
+    if (options.certificateArn && !options.domainName) {
+      return { setting: `${tier}.certificateArn`, value: options.certificateArn, instead: `a certificate needs ${tier}.domainName too (the name it was issued for); remove certificateArn to use the distribution's own *.cloudfront.net name` };
+    }
+  }
+  return undefined;
+}
 
 function ignoredSettings(tier: Tier): Array<[string, string]> {
   const otherTierOptions = TIERS.filter((other) => other !== tier && other !== 'dev').map((other): [string, string] => [other,

@@ -18,6 +18,24 @@ const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:ce
 const MODEL = /^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/;
 const GPU_INSTANCE_TYPE = new RegExp(`^(${GPU_FAMILIES.join('|')})\\.(\\d*xlarge|metal)$`);
 
+/**
+ * An ACM certificate CloudFront can serve: CloudFront reads viewer certificates from us-east-1 only
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html).
+ */
+const cloudFrontCertificateArn = z.string().regex(CERTIFICATE_ARN, {
+  message: 'expected an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/<uuid>',
+}).superRefine((value, ctx) => {
+  const region = value.split(':')[3];
+  if (CERTIFICATE_ARN.test(value) && region !== 'us-east-1') {
+    ctx.addIssue({ code: 'custom', message: `CloudFront serves ACM certificates from us-east-1 only, this one is in ${region}: request or import it in us-east-1` });
+  }
+});
+
+/** The user's own name for n8n (the certificate's name), e.g. n8n.example.com; pointed at the distribution by the user's DNS. */
+const domainName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
+  message: 'expected a lowercase DNS name such as n8n.example.com',
+});
+
 const cidr = z.string().regex(IPV4_CIDR, { message: 'expected an IPv4 CIDR such as 203.0.113.0/24' })
   .superRefine((value, ctx) => {
     const problem = cidrProblem(value);
@@ -51,14 +69,10 @@ const positiveMinutes = (max: number) =>
     .max(max, { message: `expected a whole number of minutes from 1 to ${max}` });
 
 export const automationOptionsSchema = z.strictObject({
-  /** Public host name of n8n (the certificate's name), e.g. n8n.example.com; used for webhook URLs. */
-  domainName: z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
-    message: 'expected a lowercase DNS name such as n8n.example.com',
-  }).optional(),
-  /** ACM certificate for the HTTPS listener; without one the ALB serves plain HTTP (with a warning). */
-  certificateArn: z.string().regex(CERTIFICATE_ARN, {
-    message: 'expected an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>',
-  }).optional(),
+  /** n8n under the user's own name instead of the distribution's *.cloudfront.net name; needs certificateArn. */
+  domainName: domainName.optional(),
+  /** ACM certificate (us-east-1) for domainName, served by CloudFront; needs domainName. */
+  certificateArn: cloudFrontCertificateArn.optional(),
   /** Idle timeout of the load balancer, seconds (long n8n requests, LLM calls). */
   idleTimeoutSeconds: z.number().int().min(60, { message: 'expected 60 to 4000 seconds' })
     .max(4000, { message: 'expected 60 to 4000 seconds' }).default(900),
@@ -70,6 +84,10 @@ export const gpuOptionsSchema = z.strictObject({
     message: `expected a GPU instance type of the families ${GPU_FAMILIES.join(', ')} (e.g. g5.xlarge)`,
   })).min(1, { message: 'expected at least one GPU instance type' })
     .default(['g4dn.xlarge', 'g5.xlarge', 'g6.xlarge']),
+  /** n8n under the user's own name instead of the distribution's *.cloudfront.net name; needs certificateArn. */
+  domainName: domainName.optional(),
+  /** ACM certificate (us-east-1) for domainName, served by CloudFront; needs domainName. */
+  certificateArn: cloudFrontCertificateArn.optional(),
   /** CloudFront origin read timeout, seconds (LLM streaming); above 60 needs a quota increase. */
   originReadTimeoutSeconds: z.number().int().min(1, { message: 'expected 1 to 180 seconds' })
     .max(180, { message: 'expected 1 to 180 seconds' }).default(60),
@@ -88,7 +106,7 @@ export const deploymentSchema = z.strictObject({
   market: z.enum(MARKETS, { message: `expected one of ${MARKETS.join(', ')}` }).default('spot'),
   /** Size of the CPU host; several families of this size are offered to spot. */
   instanceSize: z.enum(INSTANCE_SIZES, { message: `expected one of ${INSTANCE_SIZES.join(', ')}` }).default('large'),
-  /** CIDRs allowed to reach the entry point. dev: n8n on 5678, none by default; automation: the load balancer, the internet by default. */
+  /** CIDRs allowed to reach the entry point. dev: n8n on 5678, none by default; automation and gpu: CloudFront (a viewer-IP allow-list), the internet by default. */
   allowedCidrs: z.array(cidr).default([]),
   /** Login of n8n's owner, set up by the bootstrap (password: the `n8n-owner-password` secret). */
   n8nOwnerEmail: z.email({ message: 'expected an email address such as ops@example.com' }).default('owner@example.com'),

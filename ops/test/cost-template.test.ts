@@ -181,6 +181,8 @@ describe('gm-ops cost --template: what the dev tier does not have', () => {
           InternalLb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Scheme: 'internal', Subnets: ['subnet-a'] } },
           Nlb: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: { Type: 'network', Subnets: ['subnet-a'] } },
           Cdn: { Type: 'AWS::CloudFront::Distribution', Properties: { DistributionConfig: { Enabled: true } } },
+          CdnOrigin: { Type: 'AWS::CloudFront::VpcOrigin', Properties: { VpcOriginEndpointConfig: { Arn: { Ref: 'InternalLb' }, Name: 'origin' } } },
+          AllowList: { Type: 'AWS::CloudFront::Function', Properties: { AutoPublish: true, FunctionCode: 'function handler(event) { return event.request; }' } },
           Nat: { Type: 'AWS::EC2::NatGateway', Properties: {} },
           NatIp: { Type: 'AWS::EC2::EIP', Properties: { Domain: 'vpc' } },
           Queue: { Type: 'AWS::SQS::Queue', Properties: {} },
@@ -215,6 +217,19 @@ describe('gm-ops cost --template: what the dev tier does not have', () => {
       { type: 'AWS::ElasticLoadBalancingV2::LoadBalancer (network)', count: 1 },
       { type: 'AWS::SQS::Queue', count: 1 },
     ]);
+  });
+
+  it('the path behind CloudFront: an internal load balancer has no public addresses, the allow-list function is priced per invocation, the VPC origin is free', async () => {
+    const result = await runWith({ env: { GM_OPS_CACHE_DIR: path.join(tmp, 'cache') } }, 'cost', '--template', fixture, '--offline', '--json');
+    const doc = JSON.parse(result.stdout);
+    const byName = (name: string) => doc.resources.find((r: { name: string }) => r.name === name)?.costComponents;
+    expect(byName('Load balancer InternalLb').map((c: { name: string }) => c.name)).toEqual(['Application load balancer', 'Load balancer capacity units (LCU)']);
+    const allowListTable = (JSON.parse(fs.readFileSync(path.join(OPS, 'data', 'price-table.json'), 'utf8')) as { global: Record<string, string> }).global;
+    expect(byName('CloudFront Function AllowList')).toEqual([expect.objectContaining({
+      name: 'Function invocations (one per viewer request)', usageBased: true, price: allowListTable['cloudfront:function-invocations'], monthlyCost: null,
+    })]);
+    expect(byName('CloudFront CdnOrigin')).toBeUndefined();
+    expect(doc.notPriced.map((n: { type: string }) => n.type)).not.toContain('AWS::CloudFront::VpcOrigin');
   });
 
   it('a missing template, a file that is not JSON, a JSON file that is no template: exit 2, one line', async () => {

@@ -1,6 +1,6 @@
 import { findDeployment, groupDeployments, listDeployments } from '../src/discovery/deployments';
 import { pickHostInstance, resolveHosts } from '../src/discovery/hosts';
-import { entryOf } from '../src/discovery/endpoints';
+import { endpointsOf, entryOf } from '../src/discovery/endpoints';
 import { hostsOfDeployments } from '../src/discovery/deployment-hosts';
 import { toStackSummary } from '../src/discovery/stacks';
 import { DeploymentNotFound } from '../src/errors';
@@ -114,6 +114,24 @@ describe('host resolution from the auto scaling group', () => {
     const calls = aws.ec2.commandCalls(require('@aws-sdk/client-ec2').DescribeSecurityGroupsCommand);
     expect(calls).toHaveLength(1);
     expect(calls[0].args[0].input.Filters[0].Values.sort()).toEqual(['sg-closed', 'sg-open']);
+  });
+});
+
+describe('endpoints of a tier behind CloudFront', () => {
+  it('the HTTPS distribution URL is the entry; the load balancer is shown as internal, never as a public endpoint', () => {
+    const compute = {
+      stackName: 'GeuseAutomation-web', deployment: 'web', role: 'automation', status: 'CREATE_COMPLETE', tags: {},
+      outputs: {
+        EntryUrl: 'https://d111111abcdef8.cloudfront.net/',
+        CloudFrontUrl: 'https://d111111abcdef8.cloudfront.net/',
+        N8nUrl: 'https://d111111abcdef8.cloudfront.net/',
+        LoadBalancerDnsName: 'internal-GeuseA-Entry-1234567890.eu-west-1.elb.amazonaws.com',
+      },
+    } as const;
+    expect(endpointsOf(compute, undefined)).toEqual([
+      { label: 'Entry', value: 'https://d111111abcdef8.cloudfront.net/', reach: 'public' },
+      { label: 'Load balancer', value: 'internal-GeuseA-Entry-1234567890.eu-west-1.elb.amazonaws.com', reach: 'internal', note: 'internal: reached only through CloudFront' },
+    ]);
   });
 });
 

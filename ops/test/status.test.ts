@@ -149,3 +149,34 @@ describe('gm-ops status of a stuck stack', () => {
     expect(stdout).toContain('aws cloudformation continue-update-rollback --stack-name GeuseData-my-stack --region eu-west-1');
   });
 });
+
+describe('gm-ops status of a tier behind CloudFront', () => {
+  const DISTRIBUTION = 'https://d111111abcdef8.cloudfront.net/';
+  const INTERNAL_LB = 'internal-GeuseA-Entry-1234567890.eu-west-1.elb.amazonaws.com';
+  beforeEach(() => {
+    // The outputs GeuseAutomation-<name> declares (lib/compute/cloudfront-entry.ts): EntryUrl, CloudFrontUrl, N8nUrl, LoadBalancerDnsName.
+    aws.addDeployment({
+      name: 'web',
+      tier: 'automation',
+      outputs: { EntryUrl: DISTRIBUTION, CloudFrontUrl: DISTRIBUTION, N8nUrl: DISTRIBUTION, LoadBalancerDnsName: INTERNAL_LB },
+      host: { id: 'i-0web' },
+    });
+    aws.hosts.set('i-0web', (script) => containerLines(tokenOf(script), ALL_RUNNING));
+  });
+
+  it('shows the HTTPS distribution as the entry point and the load balancer as internal', async () => {
+    const { code, stdout } = await runWith({ clients: aws.clients() }, 'status', 'web');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Entry\s+https:\/\/d111111abcdef8\.cloudfront\.net\//);
+    expect(stdout).toMatch(/Load balancer\s+internal-GeuseA-Entry-1234567890\.eu-west-1\.elb\.amazonaws\.com  \(internal: reached only through CloudFront\)/);
+  });
+
+  it('--json marks the load balancer internal, the entry public', async () => {
+    const { stdout } = await runWith({ clients: aws.clients() }, 'status', 'web', '--json');
+    const doc = JSON.parse(stdout);
+    expect(doc.endpoints).toEqual([
+      { label: 'Entry', value: DISTRIBUTION, reach: 'public' },
+      { label: 'Load balancer', value: INTERNAL_LB, reach: 'internal', note: 'internal: reached only through CloudFront' },
+    ]);
+  });
+});

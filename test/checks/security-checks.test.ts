@@ -14,16 +14,18 @@ function synthesize(deployments: Record<string, unknown>, addCanary?: (app: App)
 }
 
 const PINNED = { account: '123456789012', region: 'eu-west-1' };
-const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab';
+const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab';
 
 /** Every shape, each under its own deployment name, so one synthesis of one app checks them all. */
 const DEPLOYMENTS: Array<[string, string, Record<string, unknown>]> = [
   ['dev, defaults', 'my-stack', { tier: 'dev' }],
   ['dev, allowed CIDRs, on-demand', 'team', { tier: 'dev', allowedCidrs: ['203.0.113.0/24'], market: 'on-demand' }],
   ['dev over retained data', 'back', { tier: 'dev', retainedData: { fileSystemId: 'fs-0123456789abcdef0' } }],
-  ['automation, environment-agnostic, plain HTTP', 'auto', { tier: 'automation' }],
-  ['automation in a pinned account and region, HTTPS, access logs', 'auto-pinned', { tier: 'automation', env: PINNED, automation: { certificateArn: CERT } }],
+  ['automation, environment-agnostic, the distribution\'s own name', 'auto', { tier: 'automation' }],
+  ['automation in a pinned account and region, own domain, access logs', 'auto-pinned', { tier: 'automation', env: PINNED, automation: { domainName: 'n8n.example.com', certificateArn: CERT } }],
+  ['automation, allowed CIDRs', 'auto-team', { tier: 'automation', allowedCidrs: ['203.0.113.0/24'] }],
   ['gpu, environment-agnostic', 'big', { tier: 'gpu' }],
+  ['gpu, allowed CIDRs, own domain', 'big-team', { tier: 'gpu', allowedCidrs: ['203.0.113.0/24', '198.51.100.0/25'], gpu: { domainName: 'n8n.example.com', certificateArn: CERT } }],
   ['gpu in a pinned account and region', 'big-pinned', { tier: 'gpu', env: PINNED }],
 ];
 

@@ -114,8 +114,12 @@ describe('bad configuration fails with one line naming field, value and what is 
       'Invalid configuration: geusemaker:deployments.x.allowedCidrs.0 = "198.51.100.77/26": host bits are set; expected the network address 198.51.100.64/26'],
     ['an instance size on gpu, which runs GPU instance types', () => declared({ x: { tier: 'gpu', instanceSize: 'large' } }),
       'Invalid configuration: geusemaker:deployments.x.instanceSize = "large": the gpu tier runs GPU instance types, not CPU sizes: remove instanceSize and list the types in gpu.instanceTypes (e.g. ["g5.xlarge"])'],
-    ['allowed CIDRs on gpu, which CloudFront would not honour', () => declared({ x: { tier: 'gpu', allowedCidrs: ['203.0.113.0/24'] } }),
-      'Invalid configuration: geusemaker:deployments.x.allowedCidrs = ["203.0.113.0/24"]: the gpu tier serves n8n through CloudFront, which allowedCidrs does not restrict yet (planned with HTTPS on every tier): remove it, or use the automation tier, whose load balancer it restricts'],
+    ['a certificate CloudFront cannot serve (not in us-east-1)', () => declared({ x: { tier: 'automation', automation: { domainName: 'n8n.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab' } } }),
+      'Invalid configuration: geusemaker:deployments.x.automation.certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab": CloudFront serves ACM certificates from us-east-1 only, this one is in eu-west-1: request or import it in us-east-1'],
+    ['a domain of one\'s own without its certificate', () => declared({ x: { tier: 'gpu', gpu: { domainName: 'n8n.example.com' } } }),
+      'Invalid configuration: geusemaker:deployments.x.gpu.domainName = "n8n.example.com": a domain of your own needs gpu.certificateArn too (an ACM certificate for it in us-east-1); remove domainName to use the distribution\'s own *.cloudfront.net name'],
+    ['a certificate without the domain it names', () => declared({ x: { tier: 'automation', automation: { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab' } } }),
+      'Invalid configuration: geusemaker:deployments.x.automation.certificateArn = "arn:aws:acm:us-east-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab": a certificate needs automation.domainName too (the name it was issued for); remove certificateArn to use the distribution\'s own *.cloudfront.net name'],
     ['gpu options on automation', () => declared({ x: { tier: 'automation', gpu: { originReadTimeoutSeconds: 120 } } }),
       'Invalid configuration: geusemaker:deployments.x.gpu = {"originReadTimeoutSeconds":120}: options for tier gpu given, but the tier is automation; a deployment has one compute tier at a time — remove them or set tier to gpu'],
     ['automation options on dev', () => declared({ x: { tier: 'dev', automation: { idleTimeoutSeconds: 120 } } }),
@@ -134,11 +138,10 @@ describe('bad configuration fails with one line naming field, value and what is 
 });
 
 describe('every setting a tier accepts is honoured, every other one refused', () => {
-  test('a tier switch with -c tier refuses the settings the new tier would ignore, one line each', () => {
+  test('a tier switch with -c tier refuses the settings the new tier would ignore, one line each (allowedCidrs is honoured on gpu)', () => {
     const message = errorOf(declared({ team: { tier: 'dev', instanceSize: 'xlarge', allowedCidrs: ['203.0.113.0/24'] } }, { name: 'team', tier: 'gpu' }));
     expect(message.split('\n').map((line) => line.split(' = ')[0])).toEqual([
       'Invalid configuration: geusemaker:deployments.team.instanceSize',
-      'Invalid configuration: geusemaker:deployments.team.allowedCidrs',
     ]);
   });
 
@@ -151,6 +154,8 @@ describe('every setting a tier accepts is honoured, every other one refused', ()
     ['dev', { instanceSize: 'xlarge', allowedCidrs: ['203.0.113.0/24'], market: 'on-demand', models: ['qwen2.5:0.5b'], qdrantSnapshotMinutes: 30 }],
     ['automation', { instanceSize: 'xlarge', allowedCidrs: ['203.0.113.0/24'], automation: { idleTimeoutSeconds: 120 } }],
     ['gpu', { market: 'on-demand', gpu: { instanceTypes: ['g5.xlarge'] }, rootVolumeGiB: 200 }],
+    // CloudFront enforces allowedCidrs at the edge on gpu as on automation.
+    ['gpu', { allowedCidrs: ['203.0.113.0/24'], gpu: { domainName: 'n8n.example.com', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab' } }],
   ])('%s accepts the settings it honours', (tier, settings) => {
     const [config] = loadDeployments(declared({ x: { tier, ...settings } }));
     expect(config).toMatchObject({ tier, ...settings });

@@ -158,7 +158,7 @@ describe('a pipeline on CodeCommit with gates turned off', () => {
 
 describe('each environment\'s compute stack is of the tier configured for it', () => {
   test('dev, gpu and automation stages hold GeuseDev-, GeuseGpu- and GeuseAutomation- stacks with their resources', () => {
-    const certificateArn = 'arn:aws:acm:eu-west-1:111111111111:certificate/12345678-1234-1234-1234-123456789012';
+    const certificateArn = 'arn:aws:acm:us-east-1:111111111111:certificate/12345678-1234-1234-1234-123456789012';
     // Built only (not synthesized as an app): the stages' own assemblies exist once the pipeline is built.
     const { app } = pipelineApp({
       team: {

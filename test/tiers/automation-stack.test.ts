@@ -1,70 +1,24 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
-import { synthDeployment, warningsOf } from '../helpers/app';
+import { hostSubnetOutputKey } from '../../lib/data/data-stack';
+import { synthDeployment } from '../helpers/app';
 import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
 
-const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab';
 const automation = (options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
   synthDeployment('demo', { tier: 'automation', ...extra, ...(Object.keys(options).length ? { automation: options } : {}) });
 
 const listeners = (t: Template) => Object.values(t.findResources('AWS::ElasticLoadBalancingV2::Listener')).map((l) => l.Properties);
 const lbSecurityGroupId = (t: Template) => Object.keys(t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: 'GeuseMaker n8n load balancer' } }))[0];
 
-describe('automation tier with a certificate', () => {
-  let compute: Template;
-  beforeAll(() => ({ compute } = automation({ certificateArn: CERT, domainName: 'n8n.example.com' })));
-
-  test('HTTPS on 443 with the certificate and a modern TLS policy, forwarding to n8n', () => {
-    const https = listeners(compute).find((l) => l.Port === 443);
-    expect(https).toMatchObject({ Protocol: 'HTTPS', Certificates: [{ CertificateArn: CERT }] });
-    expect(https!.SslPolicy).toMatch(/^ELBSecurityPolicy-TLS13/);
-    expect(https!.DefaultActions[0].Type).toBe('forward');
-  });
-
-  test('HTTP on 80 only redirects to HTTPS', () => {
-    const http = listeners(compute).find((l) => l.Port === 80);
-    expect(http!.DefaultActions).toEqual([{ Type: 'redirect', RedirectConfig: expect.objectContaining({ Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' }) }]);
-  });
-
-  test('n8n learns its public URL from the domain name (webhooks)', () => {
-    compute.hasOutput(OUTPUT_KEYS.entryUrl, { Value: 'https://n8n.example.com' });
-    const userData = JSON.stringify(Object.values(compute.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData.UserData);
-    expect(userData).toContain("GM_N8N_PUBLIC_URL='https://n8n.example.com'");
-  });
-
-  test('no plain-HTTP warning', () => {
-    const { app, stacks } = automation({ certificateArn: CERT, domainName: 'n8n.example.com' });
-    expect(warningsOf(app, stacks.compute).filter((w) => /plain HTTP/.test(w.message))).toEqual([]);
-  });
-
-  test('neither the HTTPS listener nor the redirect listener carries Tags', () => {
-    expect(listeners(compute)).toHaveLength(2);
-    for (const listener of listeners(compute)) expect(listener.Tags).toBeUndefined();
-  });
-});
-
-describe('automation tier without a certificate', () => {
-  let result: ReturnType<typeof automation>;
-  beforeAll(() => { result = automation(); });
-
-  test('plain HTTP on 80 forwarding to n8n, and a synth-time warning', () => {
-    expect(listeners(result.compute)).toEqual([expect.objectContaining({ Port: 80, Protocol: 'HTTP', DefaultActions: [expect.objectContaining({ Type: 'forward' })] })]);
-    expect(warningsOf(result.app, result.stacks.compute)).toContainEqual({ path: '/GeuseAutomation-demo/Entry', message: expect.stringMatching(/plain HTTP/) });
-  });
-
-  test('the public URL is the load balancer\'s own name', () => {
-    expect(JSON.stringify(result.compute.findOutputs(OUTPUT_KEYS.entryUrl))).toMatch(/http:\/\/.*DNSName/);
-  });
-});
-
 describe('automation tier, in every case', () => {
   let compute: Template;
   let data: Template;
   beforeAll(() => ({ compute, data } = automation()));
 
-  test('an internet-facing load balancer in the data stack\'s public subnets, with a long idle timeout and invalid headers dropped', () => {
+  test('the load balancer sits in the data stack\'s subnets, with a long idle timeout and invalid headers dropped', () => {
     compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
-      Scheme: 'internet-facing',
+      Scheme: 'internal',
+      Subnets: [0, 1].map((index) => ({ 'Fn::GetStackOutput': { StackName: 'GeuseData-demo', OutputName: hostSubnetOutputKey(index) } })),
       LoadBalancerAttributes: Match.arrayWith([
         { Key: 'idle_timeout.timeout_seconds', Value: '900' },
         { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
@@ -80,7 +34,7 @@ describe('automation tier, in every case', () => {
 
   test('the auto scaling group is the load balancer\'s target', () => {
     const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
-    expect(JSON.stringify(group.Properties.TargetGroupARNs)).toMatch(/EntryN8n/);
+    expect(JSON.stringify(group.Properties.TargetGroupARNs)).toMatch(/EntryLoadBalancerN8n/);
   });
 
   test('a reboot is not a replacement: the group judges the host by EC2 health, not by the load balancer\'s checks', () => {
@@ -118,13 +72,6 @@ describe('automation tier, in every case', () => {
     expect(real).toEqual([expect.objectContaining({ FromPort: 5678, ToPort: 5678, DestinationSecurityGroupId: expect.anything() })]);
   });
 
-  test('allowedCidrs narrows the load balancer to those CIDRs', () => {
-    const { compute: narrowed } = automation({}, { allowedCidrs: ['198.51.100.0/24'] });
-    const lbSg = lbSecurityGroupId(narrowed);
-    const toLb = ingressRules(narrowed).filter((r) => JSON.stringify(r.groupId).includes(lbSg));
-    expect(toLb.map((r) => r.cidrIp)).toEqual(['198.51.100.0/24']);
-  });
-
   test('owner protection: a launch lifecycle hook on the group itself holds every new host out of the load balancer until the bootstrap releases it', () => {
     const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
     expect(group.Properties.LifecycleHookSpecificationList).toEqual([{
@@ -144,14 +91,14 @@ describe('automation tier, in every case', () => {
 
   test('outputs the entry URL and the load balancer name', () => {
     compute.hasOutput(OUTPUT_KEYS.tier, { Value: 'automation' });
-    compute.hasOutput(OUTPUT_KEYS.loadBalancerDns, {});
+    compute.hasOutput(OUTPUT_KEYS.loadBalancerDns, { Description: Match.stringLikeRegexp('Internal') });
     compute.hasOutput(OUTPUT_KEYS.autoScalingGroupName, {});
   });
 });
 
 describe('automation configuration errors', () => {
   test('a malformed certificate ARN', () => {
-    expect(() => automation({ certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' }))
-      .toThrow('Invalid configuration: geusemaker:deployments.demo.automation.certificateArn = "arn:aws:iam::123456789012:server-certificate/x": expected an ACM certificate ARN such as arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>');
+    expect(() => automation({ domainName: 'n8n.example.com', certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' }))
+      .toThrow('Invalid configuration: geusemaker:deployments.demo.automation.certificateArn = "arn:aws:iam::123456789012:server-certificate/x": expected an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/<uuid>');
   });
 });

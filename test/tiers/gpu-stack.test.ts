@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
-import { CACHEABLE_PATHS, GPU_AMI_PARAMETER, ORIGIN_VERIFY_HEADER } from '../../lib/tiers/gpu-stack';
+import { GPU_AMI_PARAMETER } from '../../lib/tiers/gpu-stack';
 import { synthDeployment } from '../helpers/app';
 import { ingressRules } from '../helpers/network';
 
@@ -34,67 +34,17 @@ describe('gpu tier', () => {
     expect(userData).toContain("GM_TIER='gpu'");
   });
 
-  test('the load balancer takes traffic from CloudFront\'s origin-facing prefix list only', () => {
-    const lbSg = Object.keys(compute.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: 'GeuseMaker n8n load balancer' } }))[0];
-    const toLb = ingressRules(compute).filter((r) => JSON.stringify(r.groupId).includes(lbSg));
-    expect(toLb).toHaveLength(1);
-    expect(toLb[0]).toMatchObject({ fromPort: 80, toPort: 80, cidrIp: undefined });
-    expect(JSON.stringify(toLb[0].sourcePrefixListId)).toMatch(/CloudFrontOriginFacing/);
-    const lookup = Object.values(compute.findResources('Custom::AWS'))[0];
-    expect(JSON.stringify(lookup.Properties.Update)).toContain('describeManagedPrefixLists');
-    expect(JSON.stringify(lookup.Properties.Update)).toContain('com.amazonaws.global.cloudfront.origin-facing');
-  });
-
-  test('only our own distribution gets through: the load balancer forwards requests carrying the header CloudFront adds, and answers 403 to the rest', () => {
-    const listener = Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::Listener'))[0].Properties;
-    expect(listener.DefaultActions).toEqual([expect.objectContaining({ Type: 'fixed-response', FixedResponseConfig: expect.objectContaining({ StatusCode: '403' }) })]);
-    const rules = Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).map((r) => r.Properties);
-    expect(rules).toHaveLength(1);
-    expect(rules[0].Actions).toEqual([expect.objectContaining({ Type: 'forward' })]);
-    const condition = rules[0].Conditions[0];
-    expect(condition).toMatchObject({ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: ORIGIN_VERIFY_HEADER } });
-    const [sent] = distributionConfig(compute).Origins[0].OriginCustomHeaders;
-    expect(sent.HeaderName).toBe(ORIGIN_VERIFY_HEADER);
-    // The same value on both sides, and in the template only as a reference to a generated secret.
-    expect(condition.HttpHeaderConfig.Values).toEqual([sent.HeaderValue]);
-    expect(JSON.stringify(sent.HeaderValue)).toMatch(/^\{"Fn::Join":\["",\["\{\{resolve:secretsmanager:",\{"Ref":"OriginVerify[0-9A-F]+"\},":SecretString:::\}\}"\]\]\}$/);
-    compute.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 48 }) });
-  });
-
   test('the host accepts 5678 from the load balancer only', () => {
     const toHost = ingressRules(compute).filter((r) => JSON.stringify(r.groupId).includes('HostSecurityGroup'));
-    expect(toHost).toEqual([expect.objectContaining({ fromPort: 5678, sourceSecurityGroupId: expect.objectContaining({ 'Fn::GetAtt': [expect.stringMatching(/^EntrySecurityGroup/), 'GroupId'] }) })]);
-  });
-
-  test('dynamic paths: caching disabled, all methods, every viewer header (WebSockets), HTTPS for viewers', () => {
-    const behavior = distributionConfig(compute).DefaultCacheBehavior;
-    expect(behavior).toMatchObject({
-      AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
-      CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
-      OriginRequestPolicyId: '216adef6-5c7f-47e4-b989-5492eafa07d3',
-      ViewerProtocolPolicy: 'redirect-to-https',
-    });
-  });
-
-  test('only n8n\'s static assets are cached', () => {
-    const cached = distributionConfig(compute).CacheBehaviors;
-    expect(cached.map((b: { PathPattern: string }) => b.PathPattern)).toEqual(CACHEABLE_PATHS);
-    for (const b of cached) expect(b.CachePolicyId).toBe('658327ea-f89d-4fab-a63d-7e88639e58f6');
+    expect(toHost).toEqual([expect.objectContaining({ fromPort: 5678, sourceSecurityGroupId: expect.objectContaining({ 'Fn::GetAtt': [expect.stringMatching(/^EntryLoadBalancerSecurityGroup/), 'GroupId'] }) })]);
   });
 
   test('a long origin read timeout for LLM streaming, configurable', () => {
-    expect(distributionConfig(compute).Origins[0].CustomOriginConfig.OriginReadTimeout).toBe(60);
     const { compute: longer } = synthDeployment('big', { tier: 'gpu', gpu: { originReadTimeoutSeconds: 180 } });
-    expect(distributionConfig(longer).Origins[0].CustomOriginConfig.OriginReadTimeout).toBe(180);
+    expect(distributionConfig(longer).Origins[0].VpcOriginConfig.OriginReadTimeout).toBe(180);
     longer.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       LoadBalancerAttributes: Match.arrayWith([{ Key: 'idle_timeout.timeout_seconds', Value: '300' }]),
     });
-  });
-
-  test('the CloudFront URL is an output and n8n\'s public URL', () => {
-    const url = compute.findOutputs(OUTPUT_KEYS.cloudFrontUrl)[OUTPUT_KEYS.cloudFrontUrl].Value;
-    expect(JSON.stringify(url)).toMatch(/https:\/\/.*DomainName/);
-    expect(JSON.stringify(launchTemplateData(compute).UserData)).toMatch(/GM_N8N_PUBLIC_URL='https:\/\/",\{"Fn::GetAtt":\["Distribution/);
   });
 
   test('a reboot is not a replacement: EC2 health, the load balancer\'s checks only steer requests', () => {
@@ -105,12 +55,9 @@ describe('gpu tier', () => {
     expect(JSON.stringify(markUnhealthy.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/geusemaker-big"');
   });
 
-  test('the listener and its rule carry no Tags (their CloudFormation schema has none, cfn-lint E3002)', () => {
-    const elbv2 = [
-      ...Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::Listener')),
-      ...Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')),
-    ];
-    expect(elbv2).toHaveLength(2);
+  test('the listener carries no Tags (its CloudFormation schema has none, cfn-lint E3002)', () => {
+    const elbv2 = Object.values(compute.findResources('AWS::ElasticLoadBalancingV2::Listener'));
+    expect(elbv2).toHaveLength(1);
     for (const resource of elbv2) expect(resource.Properties.Tags).toBeUndefined();
   });
 
@@ -121,11 +68,6 @@ describe('gpu tier', () => {
 });
 
 describe('gpu configuration errors', () => {
-  test('allowedCidrs is refused, not silently dropped: CloudFront would still serve everyone', () => {
-    expect(() => synthDeployment('big', { tier: 'gpu', allowedCidrs: ['203.0.113.0/24'] }))
-      .toThrow(/^Invalid configuration: geusemaker:deployments\.big\.allowedCidrs = \["203\.0\.113\.0\/24"\]: the gpu tier serves n8n through CloudFront/);
-  });
-
   test('instanceSize is refused, not silently dropped: gpu.instanceTypes decides', () => {
     expect(() => synthDeployment('big', { tier: 'gpu', instanceSize: '2xlarge' }))
       .toThrow(/^Invalid configuration: geusemaker:deployments\.big\.instanceSize = "2xlarge": .*gpu\.instanceTypes/);

@@ -248,6 +248,18 @@ const FIXED: readonly PriceSpec[] = [
       units: { requests: Decimal.of(10000), request: Decimal.of(10000) },
     }),
   },
+  {
+    // Usage type as CloudFront's billing reports name it (Developer Guide, "CloudFront billing and usage reports").
+    key: 'cloudfront:function-invocations',
+    unit: '1M invocations',
+    query: () => ({
+      label: 'CloudFront Functions invocations',
+      serviceCode: 'AmazonCloudFront',
+      filters: { usagetype: 'Executions-CloudFrontFunctions' },
+      exactlyOne: false,
+      units: { invocations: Decimal.of(1000000), invocation: Decimal.of(1000000), requests: Decimal.of(1000000), request: Decimal.of(1000000), executions: Decimal.of(1000000), execution: Decimal.of(1000000) },
+    }),
+  },
 ];
 
 const BY_KEY = new Map<string, PriceSpec>([...FIXED, ...EBS_VOLUME_TYPES.map(ebsStorageSpec)].map((spec) => [spec.key, spec]));

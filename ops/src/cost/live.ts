@@ -15,7 +15,7 @@ import { autoScalingGroupOf, resolveHosts, type HostInfo } from '../discovery/ho
 import { UsageProblem } from '../errors';
 import { ebsStorageKey } from './catalogue';
 import { Decimal } from './decimal';
-import type { CostInventory, CostPart, CostResource } from './model';
+import { CLOUDFRONT_FUNCTION_INVOCATIONS, type CostInventory, type CostPart, type CostResource } from './model';
 
 const GIB = Decimal.of(1024 * 1024 * 1024);
 const ONE = Decimal.of(1);
@@ -225,6 +225,16 @@ export async function deploymentInventory(clients: AwsClients, name: string): Pr
         { kind: 'usage', key: 'cloudfront:data-out', name: 'Data transfer out to the internet (US, Europe)' },
         { kind: 'usage', key: 'cloudfront:https-requests', name: 'HTTPS requests (US, Europe)' },
       ],
+    });
+  }
+
+  for (const allowList of computeResources.filter((r) => r.type === 'AWS::CloudFront::Function' && present(r))) {
+    resources.push({
+      name: `CloudFront Function ${allowList.logicalId}`,
+      type: allowList.type,
+      id: allowList.physicalId,
+      stack: compute?.stackName,
+      parts: [CLOUDFRONT_FUNCTION_INVOCATIONS],
     });
   }
 

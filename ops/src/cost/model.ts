@@ -40,6 +40,9 @@ export interface UsagePart {
 
 export type CostPart = InstancePart | FixedPart | UsagePart;
 
+/** A CloudFront Function (the allowedCidrs allow-list) runs once per viewer request: priced per invocation. */
+export const CLOUDFRONT_FUNCTION_INVOCATIONS: UsagePart = { kind: 'usage', key: 'cloudfront:function-invocations', name: 'Function invocations (one per viewer request)' };
+
 export interface CostResource {
   readonly name: string;
   /** CloudFormation type (template) or what it is (live). */

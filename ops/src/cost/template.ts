@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { UsageProblem } from '../errors';
 import { ebsStorageKey } from './catalogue';
 import { Decimal } from './decimal';
-import type { CostPart, CostResource, InstancePart, Market } from './model';
+import { CLOUDFRONT_FUNCTION_INVOCATIONS, type CostPart, type CostResource, type InstancePart, type Market } from './model';
 
 type Json = unknown;
 interface Resource {
@@ -59,6 +59,8 @@ const FREE_TYPES = new Set([
   'AWS::CloudFormation::WaitConditionHandle',
   'AWS::CloudFormation::WaitCondition',
   'AWS::SSM::Parameter',
+  // A VPC origin has no charge of its own: CloudFront bills the requests and data it carries.
+  'AWS::CloudFront::VpcOrigin',
 ]);
 
 const HOURLY_ONE = Decimal.of(1);
@@ -288,6 +290,9 @@ export function templateInventory(file: string, region: string): TemplateInvento
             { kind: 'usage', key: 'cloudfront:https-requests', name: 'HTTPS requests (US, Europe)' },
           ],
         });
+        break;
+      case 'AWS::CloudFront::Function':
+        resources.push({ name: `CloudFront Function ${logicalId}`, type, id: logicalId, stack, parts: [CLOUDFRONT_FUNCTION_INVOCATIONS] });
         break;
       case 'AWS::EC2::NatGateway': {
         const parts: CostPart[] = [

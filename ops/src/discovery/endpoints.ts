@@ -9,12 +9,12 @@ import { OUTPUT_KEYS, SERVICES } from '../contract';
 import type { HostInfo } from './hosts';
 import type { StackSummary } from './stacks';
 
-export type Reach = 'public' | 'cidrs' | 'port-forward';
+export type Reach = 'public' | 'cidrs' | 'port-forward' | 'internal';
 
 export interface Endpoint {
   readonly label: string;
   readonly value: string;
-  /** How it is reached: through the internet, from some CIDRs only, or through SSM port forwarding. */
+  /** How it is reached: through the internet, from some CIDRs only, through SSM port forwarding, or not from outside the VPC. */
   readonly reach: Reach;
   readonly note?: string;
   /** Served over HTTPS with the host's self-signed certificate (dev tier with allowedCidrs). */
@@ -84,7 +84,13 @@ export function endpointsOf(compute: StackSummary | undefined, host: HostInfo | 
   };
   add('n8n', OUTPUT_KEYS.n8nUrl);
   add('CloudFront', OUTPUT_KEYS.cloudFrontUrl);
-  add('Load balancer', OUTPUT_KEYS.loadBalancerDns);
+  const loadBalancer = outputs[OUTPUT_KEYS.loadBalancerDns];
+  if (loadBalancer) {
+    // Behind CloudFront the load balancer is internal: its name resolves to private addresses, CloudFront's VPC origin only.
+    result.push(outputs[OUTPUT_KEYS.cloudFrontUrl]
+      ? { label: 'Load balancer', value: loadBalancer, reach: 'internal', note: 'internal: reached only through CloudFront' }
+      : { label: 'Load balancer', value: loadBalancer, reach: 'public' });
+  }
   add('Port forward', OUTPUT_KEYS.portForwardCommand);
   return result;
 }
