@@ -25,7 +25,7 @@ export const VPC_ORIGINS_DOC = 'https://docs.aws.amazon.com/AmazonCloudFront/lat
 
 export interface CloudFrontEntryProps {
   readonly vpc: ec2.IVpc;
-  /** Subnets of the internal load balancer (the data stack's; their VPC has an internet gateway). */
+  /** Subnets of the internal load balancer: the data stack's private ones (no route to the internet). */
   readonly vpcSubnets: ec2.SubnetSelection;
   /** The host's auto scaling group, the load balancer's only target. */
   readonly autoScalingGroup: autoscaling.AutoScalingGroup;
@@ -72,9 +72,9 @@ export class CloudFrontEntry extends Construct {
     // A rule naming a managed prefix list counts as many rules as the list's maximum entries against the group's
     // rules quota (https://docs.aws.amazon.com/vpc/latest/userguide/working-with-aws-managed-prefix-lists.html):
     // this group holds that one rule only.
-    // VPC origins need an internet gateway attached to the VPC, though they route nothing through it (VPC_ORIGINS_DOC,
-    // prerequisites): the data stack's VPC has one for its public subnets. The load balancer's scheme, not its
-    // subnets' routes, keeps it off the internet: an internal load balancer has private addresses only.
+    // VPC origins serve "Application Load Balancers ... in private subnets" (VPC_ORIGINS_DOC), so the load balancer
+    // sits in the data stack's isolated subnets, which have no route to the internet; the VPC still has an internet
+    // gateway attached (for the host's public subnets), which VPC origins require though they route nothing through it.
     const cloudFront = new CloudFrontOriginFacing(this, 'CloudFrontOriginFacing');
     this.loadBalancer = new N8nLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,

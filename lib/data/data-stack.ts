@@ -28,6 +28,11 @@ export function hostSubnetOutputKey(index: number): string {
   return `HostSubnet${index + 1}Id`;
 }
 
+/** The data stack output holding the id of its `index`-th (from 0) private subnet for a CloudFront VPC origin. */
+export function originSubnetOutputKey(index: number): string {
+  return `OriginSubnet${index + 1}Id`;
+}
+
 /**
  * `GeuseData-<name>`: everything the data depends on, and nothing disposable.
  * The compute stacks only reference it, so replacing or deleting them never touches it.
@@ -36,6 +41,12 @@ export class GeuseDataStack extends Stack {
   public readonly vpc: ec2.IVpc;
   /** Subnets the host and the mount targets live in (public: the host needs no NAT gateway). */
   public readonly hostSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PUBLIC };
+  /**
+   * Private subnets (no route to the internet) for an internal load balancer behind a CloudFront VPC origin, which
+   * AWS documents for origins "in private subnets" (see lib/compute/cloudfront-entry.ts); undefined when an existing
+   * VPC has none. A new VPC gets isolated ones: no NAT gateway, no cost.
+   */
+  public readonly originSubnets?: ec2.SubnetSelection;
   /** The host's security group: no ingress here; each tier adds its own entry rules in its own stack. */
   public readonly hostSecurityGroup: ec2.SecurityGroup;
   public readonly fileSystemSecurityGroup: ec2.SecurityGroup;
@@ -52,6 +63,7 @@ export class GeuseDataStack extends Stack {
     this.vpc = props.vpcId
       ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId })
       : this.newVpc();
+    this.originSubnets = privateSubnetsOf(this.vpc);
 
     this.hostSecurityGroup = new ec2.SecurityGroup(this, 'HostSecurityGroup', {
       vpc: this.vpc,
@@ -85,6 +97,10 @@ export class GeuseDataStack extends Stack {
     // One output per subnet as well: the compute stacks read each one whole, never split a joined list
     // (cfn-lint E1017: Fn::Split does not take Fn::GetStackOutput).
     hostSubnetIds.forEach((subnetId, index) => new CfnOutput(this, hostSubnetOutputKey(index), { value: subnetId }));
+    if (this.originSubnets) {
+      this.vpc.selectSubnets(this.originSubnets).subnetIds
+        .forEach((subnetId, index) => new CfnOutput(this, originSubnetOutputKey(index), { value: subnetId }));
+    }
     new CfnOutput(this, OUTPUT_KEYS.hostSecurityGroupId, { value: this.hostSecurityGroup.securityGroupId });
     new CfnOutput(this, OUTPUT_KEYS.fileSystemSecurityGroupId, { value: this.fileSystemSecurityGroup.securityGroupId });
   }
@@ -93,7 +109,10 @@ export class GeuseDataStack extends Stack {
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 0,
-      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'origin', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
       restrictDefaultSecurityGroup: true,
     });
     const flowLogs = new logs.LogGroup(this, 'VpcFlowLogs', {
@@ -144,4 +163,11 @@ export class GeuseDataStack extends Stack {
     });
     return fileSystem;
   }
+}
+
+/** A VPC's subnets without a route to the internet: isolated ones, else private ones with egress; undefined if none. */
+function privateSubnetsOf(vpc: ec2.IVpc): ec2.SubnetSelection | undefined {
+  if (vpc.isolatedSubnets.length > 0) return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  if (vpc.privateSubnets.length > 0) return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  return undefined;
 }

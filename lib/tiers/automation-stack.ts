@@ -33,7 +33,7 @@ export class GeuseAutomationStack extends GeuseComputeStack {
 
     this.entry = new CloudFrontEntry(this, 'Entry', {
       vpc: this.data.vpc,
-      vpcSubnets: this.data.hostSubnets,
+      vpcSubnets: this.data.requireOriginSubnets(config.name, config.vpcId, config.tier),
       autoScalingGroup: host.autoScalingGroup,
       originReadTimeout: ORIGIN_READ_TIMEOUT,
       loadBalancerIdleTimeout: Duration.seconds(options.idleTimeoutSeconds),

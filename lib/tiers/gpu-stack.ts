@@ -36,7 +36,7 @@ export class GeuseGpuStack extends GeuseComputeStack {
 
     this.entry = new CloudFrontEntry(this, 'Entry', {
       vpc: this.data.vpc,
-      vpcSubnets: this.data.hostSubnets,
+      vpcSubnets: this.data.requireOriginSubnets(config.name, config.vpcId, config.tier),
       autoScalingGroup: host.autoScalingGroup,
       originReadTimeout: Duration.seconds(options.originReadTimeoutSeconds),
       // Long enough for the slowest streamed LLM answer CloudFront waits for.

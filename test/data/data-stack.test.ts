@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OUTPUT_KEYS, SECRET_PURPOSES, TAG_KEYS } from '../../ops/src/contract';
-import { hostSubnetOutputKey } from '../../lib/data/data-stack';
+import { hostSubnetOutputKey, originSubnetOutputKey } from '../../lib/data/data-stack';
 import { existingVpcContext, synthDeployment } from '../helpers/app';
 import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
 
@@ -101,18 +101,34 @@ describe('data stack with a new VPC', () => {
   let template: Template;
   beforeAll(() => { template = newVpc(); });
 
+  const subnetsWhere = (mapPublicIp: boolean) => Object.entries(template.findResources('AWS::EC2::Subnet'))
+    .filter(([, subnet]) => subnet.Properties.MapPublicIpOnLaunch === mapPublicIp).map(([logicalId]) => logicalId);
+
   test('each host subnet id is an output of its own, besides the joined list', () => {
-    const subnets = Object.keys(template.findResources('AWS::EC2::Subnet'));
+    const subnets = subnetsWhere(true);
     expect(subnets).toHaveLength(2);
     subnets.forEach((logicalId, index) => template.hasOutput(hostSubnetOutputKey(index), { Value: { Ref: logicalId } }));
     template.hasOutput(OUTPUT_KEYS.hostSubnetIds, {});
   });
 
-  test('public subnets in two AZs and no NAT gateway', () => {
+  test('public subnets for the host and isolated subnets for an internal load balancer, in two AZs, no NAT gateway', () => {
     template.resourceCountIs('AWS::EC2::VPC', 1);
-    template.resourceCountIs('AWS::EC2::Subnet', 2);
+    template.resourceCountIs('AWS::EC2::Subnet', 4);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
-    template.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true });
+    expect(subnetsWhere(true)).toHaveLength(2);
+    expect(subnetsWhere(false)).toHaveLength(2);
+  });
+
+  test('the isolated subnets have no route anywhere but inside the VPC, and each is an output of its own', () => {
+    const isolated = subnetsWhere(false);
+    const routeTableOf = (subnet: string) => Object.values(template.findResources('AWS::EC2::SubnetRouteTableAssociation'))
+      .find((association) => association.Properties.SubnetId.Ref === subnet)!.Properties.RouteTableId.Ref;
+    const routes = Object.values(template.findResources('AWS::EC2::Route'));
+    for (const [index, subnet] of isolated.entries()) {
+      const table = routeTableOf(subnet);
+      expect(routes.filter((route) => route.Properties.RouteTableId.Ref === table)).toEqual([]);
+      template.hasOutput(originSubnetOutputKey(index), { Value: { Ref: subnet } });
+    }
   });
 
   test('rejected traffic is logged', () => {

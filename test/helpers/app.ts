@@ -49,7 +49,15 @@ export function synthDeployment(name: string, settings: Record<string, unknown>,
 }
 
 /** Context a `cdk synth` with credentials would have cached for `Vpc.fromLookup` of an existing VPC. */
-export function existingVpcContext(account: string, region: string, vpcId: string): Record<string, unknown> {
+export function existingVpcContext(account: string, region: string, vpcId: string, withPrivateSubnets = false): Record<string, unknown> {
+  const privateGroup = {
+    name: 'Private',
+    type: 'Private',
+    subnets: [
+      { subnetId: 'subnet-0ccc3333cccc33333', cidr: '10.20.2.0/24', availabilityZone: `${region}a`, routeTableId: 'rtb-0ccc3333cccc33333' },
+      { subnetId: 'subnet-0ddd4444dddd44444', cidr: '10.20.3.0/24', availabilityZone: `${region}b`, routeTableId: 'rtb-0ddd4444dddd44444' },
+    ],
+  };
   return {
     [`vpc-provider:account=${account}:filter.vpc-id=${vpcId}:region=${region}:returnAsymmetricSubnets=true`]: {
       vpcId,
@@ -63,7 +71,7 @@ export function existingVpcContext(account: string, region: string, vpcId: strin
           { subnetId: 'subnet-0aaa1111aaaa11111', cidr: '10.20.0.0/24', availabilityZone: `${region}a`, routeTableId: 'rtb-0aaa1111aaaa11111' },
           { subnetId: 'subnet-0bbb2222bbbb22222', cidr: '10.20.1.0/24', availabilityZone: `${region}b`, routeTableId: 'rtb-0bbb2222bbbb22222' },
         ],
-      }],
+      }, ...(withPrivateSubnets ? [privateGroup] : [])],
     },
   };
 }

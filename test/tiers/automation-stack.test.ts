@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
-import { hostSubnetOutputKey } from '../../lib/data/data-stack';
-import { synthDeployment } from '../helpers/app';
+import { originSubnetOutputKey } from '../../lib/data/data-stack';
+import { existingVpcContext, synthDeployment } from '../helpers/app';
 import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
 
 const automation = (options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
@@ -15,10 +15,10 @@ describe('automation tier, in every case', () => {
   let data: Template;
   beforeAll(() => ({ compute, data } = automation()));
 
-  test('the load balancer sits in the data stack\'s subnets, with a long idle timeout and invalid headers dropped', () => {
+  test('the load balancer sits in the data stack\'s isolated subnets, with a long idle timeout and invalid headers dropped', () => {
     compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internal',
-      Subnets: [0, 1].map((index) => ({ 'Fn::GetStackOutput': { StackName: 'GeuseData-demo', OutputName: hostSubnetOutputKey(index) } })),
+      Subnets: [0, 1].map((index) => ({ 'Fn::GetStackOutput': { StackName: 'GeuseData-demo', OutputName: originSubnetOutputKey(index) } })),
       LoadBalancerAttributes: Match.arrayWith([
         { Key: 'idle_timeout.timeout_seconds', Value: '900' },
         { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
@@ -100,5 +100,29 @@ describe('automation configuration errors', () => {
   test('a malformed certificate ARN', () => {
     expect(() => automation({ domainName: 'n8n.example.com', certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' }))
       .toThrow('Invalid configuration: geusemaker:deployments.demo.automation.certificateArn = "arn:aws:iam::123456789012:server-certificate/x": expected an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/<uuid>');
+  });
+});
+
+describe('automation tier in an existing VPC', () => {
+  const ACCOUNT = '123456789012';
+  const REGION = 'eu-west-1';
+  const VPC_ID = 'vpc-0abc1234def567890';
+  const inExistingVpc = (withPrivateSubnets: boolean) => synthDeployment('team',
+    { tier: 'automation', vpcId: VPC_ID, env: { account: ACCOUNT, region: REGION } },
+    existingVpcContext(ACCOUNT, REGION, VPC_ID, withPrivateSubnets));
+
+  test('the load balancer goes into the VPC\'s private subnets', () => {
+    const { compute, data } = inExistingVpc(true);
+    data.hasOutput(originSubnetOutputKey(0), { Value: 'subnet-0ccc3333cccc33333' });
+    data.hasOutput(originSubnetOutputKey(1), { Value: 'subnet-0ddd4444dddd44444' });
+    compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internal',
+      Subnets: [0, 1].map((index) => ({ 'Fn::GetStackOutput': { StackName: 'GeuseData-team', OutputName: originSubnetOutputKey(index) } })),
+    });
+  });
+
+  test('a VPC without private subnets is one configuration line, naming the way out', () => {
+    expect(() => inExistingVpc(false)).toThrow(new RegExp(
+      `^Invalid configuration: geusemaker:deployments\\.team\\.vpcId = "${VPC_ID}": the automation tier puts its load balancer in private subnets behind a CloudFront VPC origin, and this VPC has none: add private subnets to it, or leave vpcId out for a new VPC$`));
   });
 });
