@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Real servers from Debian's packages: `npm run test:system` (test/system/jest.config.js), run by CI.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/system/'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },

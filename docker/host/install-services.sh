@@ -6,8 +6,11 @@
 #                                        stops the stack cleanly; started here so that it is active
 #   geusemaker-spot-watcher.service     spot interruption watcher
 #   geusemaker-qdrant-snapshot.timer    Qdrant snapshot to EFS every GM_QDRANT_SNAPSHOT_MINUTES
+#   geusemaker-backup.timer             a backup set to EFS on GM_BACKUP_SCHEDULE (systemd OnCalendar=)
 #   geusemaker-models.service           model pull, started in the background (--no-block)
 #   geusemaker-replace-host.service     OnFailure of geusemaker.service: marks the host Unhealthy
+#   geusemaker-watchdog.timer           every minute: restart a service after 3 failed checks, replace the host
+#                                        when that did not help (never in the boot grace, at most once an hour)
 #
 # Docker itself is disabled at boot (docker.service and docker.socket): after a crash or hard reset dockerd
 # would restart the containers (restart: unless-stopped) before EFS is mounted and without the fence.
@@ -22,7 +25,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 readonly UNITS=(geusemaker.service geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.service
-  geusemaker-qdrant-snapshot.timer geusemaker-models.service geusemaker-replace-host.service)
+  geusemaker-qdrant-snapshot.timer geusemaker-backup.service geusemaker-backup.timer geusemaker-models.service
+  geusemaker-replace-host.service geusemaker-watchdog.service geusemaker-watchdog.timer)
 # The settings a unit passes on to the scripts (everything else is read from host.env / runtime.env).
 readonly CARRIED=(GM_PREFIX GM_HOST_ENV_FILE GM_ENV_FILE GM_RUNTIME_DIR GM_EFS_MOUNT GM_LOG_DIR GM_RUN_DIR
   GM_QDRANT_LOCAL_DIR GM_QDRANT_SNAPSHOT_LOCAL_DIR GM_REQUIRE_EFS_MOUNT)
@@ -40,6 +44,7 @@ render_unit() {
   text=${text//@HOST_DIR@/"$GM_RUNTIME_DIR/host"}
   text=${text//@EFS_MOUNT@/"$GM_EFS_MOUNT"}
   text=${text//@SNAPSHOT_MINUTES@/"$GM_QDRANT_SNAPSHOT_MINUTES"}
+  text=${text//@BACKUP_SCHEDULE@/"$GM_BACKUP_SCHEDULE"}
   if [[ "$text" =~ @[A-Z_]+@ ]]; then
     gm_die 2 "install-services: $template has an unknown placeholder ${BASH_REMATCH[0]}"
   fi
@@ -81,13 +86,14 @@ main() {
   run_systemctl daemon-reload
   run_systemctl disable docker.service docker.socket
   run_systemctl enable geusemaker.service geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer \
-    geusemaker-models.service
+    geusemaker-backup.timer geusemaker-watchdog.timer geusemaker-models.service
   # start.sh again, now under systemd: the fence is already held and the stack healthy, so this is
   # quick; it makes geusemaker.service active, which is what runs stop.sh at shutdown.
   run_systemctl start geusemaker.service
-  run_systemctl start geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer
+  run_systemctl start geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer geusemaker-backup.timer \
+    geusemaker-watchdog.timer
   run_systemctl start --no-block geusemaker-models.service
-  gm_info "install-services: done (Qdrant snapshot every $GM_QDRANT_SNAPSHOT_MINUTES min, models: $GM_MODELS)"
+  gm_info "install-services: done (Qdrant snapshot every $GM_QDRANT_SNAPSHOT_MINUTES min, backup sets on '$GM_BACKUP_SCHEDULE', models: $GM_MODELS)"
 }
 
 main "$@"

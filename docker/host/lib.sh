@@ -130,6 +130,10 @@ gm_init() {
   : "${GM_MODELS:=llama3.2:1b}"
   : "${GM_QDRANT_SNAPSHOT_MINUTES:=15}"
   : "${GM_QDRANT_SNAPSHOT_KEEP:=4}"
+  : "${GM_QDRANT_SNAPSHOT_MAX_SECONDS:=14400}"
+  : "${GM_QDRANT_SNAPSHOT_POLL:=5}"
+  : "${GM_BACKUP_KEEP:=7}"
+  : "${GM_BACKUP_SCHEDULE:=*-*-* 03:00:00}"
   : "${GM_QDRANT_URL:=http://127.0.0.1:6333}"
   : "${GM_N8N_PUBLIC_URL:=}"
   : "${GM_N8N_BIND:=127.0.0.1}"
@@ -148,6 +152,8 @@ gm_init() {
   GM_FENCE_OWNER="$GM_EFS_MOUNT/.geusemaker.lock.owner"
   GM_FENCE_PIDFILE="$GM_RUN_DIR/fence.pid"
   GM_QDRANT_SNAPSHOT_DIR="$GM_EFS_MOUNT/qdrant-snapshots"
+  # shellcheck disable=SC2034 # used by backup-lib.sh and the scripts that source it
+  GM_BACKUP_DIR="$GM_EFS_MOUNT/backups"
   GM_N8N_TLS_DIR="$GM_EFS_MOUNT/tls"
   # The address n8n's port is published on right now: loopback until its owner exists (see gm_n8n_expose).
   : "${GM_N8N_PUBLISH:=127.0.0.1}"
@@ -183,9 +189,13 @@ gm_validate_settings() {
   fi
   local n
   for n in GM_FENCE_ATTEMPTS GM_FENCE_INTERVAL GM_HEALTH_ATTEMPTS GM_HEALTH_INTERVAL GM_UP_ATTEMPTS \
-    GM_STOP_TIMEOUT GM_QDRANT_SNAPSHOT_MINUTES GM_QDRANT_SNAPSHOT_KEEP; do
+    GM_STOP_TIMEOUT GM_QDRANT_SNAPSHOT_MINUTES GM_QDRANT_SNAPSHOT_KEEP GM_QDRANT_SNAPSHOT_MAX_SECONDS \
+    GM_QDRANT_SNAPSHOT_POLL GM_BACKUP_KEEP; do
     gm_require_uint "$n"
   done
+  # A systemd OnCalendar= expression (geusemaker-backup.timer), e.g. daily or *-*-* 03:00:00.
+  [[ "$GM_BACKUP_SCHEDULE" =~ ^[A-Za-z0-9*:,./~\ -]+$ ]] ||
+    gm_die 2 "setting GM_BACKUP_SCHEDULE must be a systemd calendar expression such as 'daily' or '*-*-* 03:00:00' (got '$GM_BACKUP_SCHEDULE')"
 }
 
 # gm_require_secrets: every secret the stack needs is present (values are never logged).
@@ -548,13 +558,23 @@ gm_qdrant_snapshot_files() {
 }
 
 # gm_qdrant_snapshot: one full snapshot to EFS, then prune to the newest $GM_QDRANT_SNAPSHOT_KEEP.
-# Serialized on this host (the timer and stop.sh may overlap) by a local lock, waited for (bounded).
-# With $GM_DEADLINE set (stop.sh), every wait and request fits in the time left before it.
 gm_qdrant_snapshot() {
+  gm_qdrant_snapshot_locked _gm_qdrant_snapshot_to_efs
+}
+
+# gm_qdrant_snapshot_locked COMMAND...: runs COMMAND under this host's snapshot lock (the timer, stop.sh
+# and backup.sh may overlap), waited for (bounded), then removes every local snapshot whatever happened.
+# With $GM_DEADLINE set (stop.sh) every wait and request fits in the time left before it; without one the
+# whole snapshot may take $GM_QDRANT_SNAPSHOT_MAX_SECONDS (a bound for a stuck Qdrant, not for the work).
+gm_qdrant_snapshot_locked() {
   local lockfd attempt rc=0
   if [[ -z "${QDRANT_API_KEY:-}" ]]; then
     gm_error "qdrant snapshot: QDRANT_API_KEY is not set"
     return 1
+  fi
+  if [[ -z "${GM_DEADLINE:-}" ]]; then
+    local GM_DEADLINE
+    GM_DEADLINE=$(($(gm_now) + ${GM_QDRANT_SNAPSHOT_MAX_SECONDS:-14400}))
   fi
   mkdir -p "$GM_QDRANT_SNAPSHOT_DIR"
   chmod 700 "$GM_QDRANT_SNAPSHOT_DIR"
@@ -568,7 +588,8 @@ gm_qdrant_snapshot() {
     fi
     sleep 2
   done
-  _gm_qdrant_snapshot_locked || rc=$?
+  "$@" || rc=$?
+  _gm_qdrant_remove_local_snapshots
   exec {lockfd}>&-
   return "$rc"
 }
@@ -586,48 +607,123 @@ _gm_qdrant_request() {
   gm_run_bounded "$((seconds + 1))" gm_qdrant_api "$@" --max-time "$seconds"
 }
 
-_gm_qdrant_snapshot_locked() {
-  local response name size stamp partial target actual files count i
+# gm_qdrant_list_snapshots: "name size checksum" per full snapshot Qdrant has (GET /snapshots: result is
+# a list of SnapshotDescription {name, creation_time, size, checksum}). Fails when Qdrant does not answer.
+gm_qdrant_list_snapshots() {
+  local body object name size checksum
+  body=$(_gm_qdrant_request 30 GET /snapshots) || return 1
+  while [[ "$body" =~ \{([^{}]*\"name\"[^{}]*)\} ]]; do
+    object=${BASH_REMATCH[1]}
+    body=${body#*"${BASH_REMATCH[0]}"}
+    [[ "$object" =~ \"name\"[[:space:]]*:[[:space:]]*\"([A-Za-z0-9._-]+)\" ]] || continue
+    name=${BASH_REMATCH[1]}
+    size=-
+    [[ "$object" =~ \"size\"[[:space:]]*:[[:space:]]*([0-9]+) ]] && size=${BASH_REMATCH[1]}
+    checksum=-
+    [[ "$object" =~ \"checksum\"[[:space:]]*:[[:space:]]*\"([0-9a-f]{64})\" ]] && checksum=${BASH_REMATCH[1]}
+    printf '%s %s %s\n' "$name" "$size" "$checksum"
+  done
+}
+
+# _gm_qdrant_remove_local_snapshots: every full snapshot Qdrant lists is deleted through its API (ours,
+# and orphans Qdrant finished after an earlier run gave up on them), then what is left in the local
+# snapshot directory (the collection snapshots a full snapshot is built from, files of a Qdrant that no
+# longer answers) is removed from the disk. Only snapshot code makes snapshots, and it holds the lock.
+_gm_qdrant_remove_local_snapshots() {
+  local listing name _rest
+  if listing=$(gm_qdrant_list_snapshots 2>/dev/null); then
+    while read -r name _rest; do
+      [[ -n "$name" ]] || continue
+      if _gm_qdrant_request 60 DELETE "/snapshots/$name" >/dev/null 2>&1; then
+        gm_info "qdrant snapshot: deleted $name from Qdrant's local snapshots"
+      else
+        gm_warn "qdrant snapshot: Qdrant did not delete $name; removing the file"
+      fi
+    done <<<"$listing"
+  fi
+  if [[ -d "$GM_QDRANT_SNAPSHOT_LOCAL_DIR" ]]; then
+    find "$GM_QDRANT_SNAPSHOT_LOCAL_DIR" -mindepth 1 -type f \
+      \( -name '*.snapshot' -o -name '*.snapshot.checksum' -o -name '*.tmp' -o -name 'config-*.json' \) \
+      -print -delete 2>/dev/null | while IFS= read -r name; do gm_info "qdrant snapshot: removed local $name"; done
+  fi
+  return 0
+}
+
+# gm_qdrant_snapshot_to FILE: one full snapshot of Qdrant's storage into FILE (on EFS), or nothing. Asks
+# Qdrant for it in the background (POST /snapshots?wait=false answers 202 at once) and polls its list until
+# the new snapshot appears (Qdrant builds it in a temporary path and moves it into its list when complete),
+# so no client timeout is shorter than the work. The download goes to a hidden partial file next to FILE,
+# checked against the size and sha256 Qdrant announced, then renamed. Call under gm_qdrant_snapshot_locked.
+gm_qdrant_snapshot_to() {
+  local file=$1 listing before='' name='' size checksum line partial actual poll=${GM_QDRANT_SNAPSHOT_POLL:-5}
+  partial="$(dirname "$file")/.partial-$(basename "$file")"
+  # Orphans first: a snapshot Qdrant finished after an earlier run gave up would be taken for ours.
+  _gm_qdrant_remove_local_snapshots
+  if listing=$(gm_qdrant_list_snapshots); then
+    while read -r line _; do before+=" $line "; done <<<"$listing"
+  else
+    gm_error "qdrant snapshot: GET /snapshots failed (is Qdrant running?)"
+    return 1
+  fi
   gm_info "qdrant snapshot: creating a full storage snapshot"
-  if ! response=$(_gm_qdrant_request "${GM_QDRANT_SNAPSHOT_CREATE_TIMEOUT:-60}" POST '/snapshots?wait=true'); then
+  if ! _gm_qdrant_request 60 POST '/snapshots?wait=false' >/dev/null; then
     gm_error "qdrant snapshot: POST /snapshots failed"
     return 1
   fi
-  if [[ "$response" =~ \"name\"[[:space:]]*:[[:space:]]*\"([A-Za-z0-9._-]+)\" ]]; then
-    name=${BASH_REMATCH[1]}
-  else
-    gm_error "qdrant snapshot: no snapshot name in Qdrant's answer"
-    return 1
-  fi
-  size=
-  if [[ "$response" =~ \"size\"[[:space:]]*:[[:space:]]*([0-9]+) ]]; then
-    size=${BASH_REMATCH[1]}
-  fi
-  stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  target="$GM_QDRANT_SNAPSHOT_DIR/qdrant-$stamp.snapshot"
-  partial="$GM_QDRANT_SNAPSHOT_DIR/.partial-qdrant-$stamp.snapshot"
-  if ! _gm_qdrant_request "${GM_QDRANT_SNAPSHOT_DOWNLOAD_TIMEOUT:-600}" GET "/snapshots/$name" -o "$partial"; then
+  while :; do
+    if listing=$(gm_qdrant_list_snapshots); then
+      while read -r line size checksum; do
+        if [[ -n "$line" && "$before" != *" $line "* ]]; then
+          name=$line
+          break
+        fi
+      done <<<"$listing"
+    fi
+    [[ -z "$name" ]] || break
+    if (($(gm_time_left) < poll + 1)); then
+      gm_error "qdrant snapshot: Qdrant did not finish the snapshot in the time allowed; it is deleted when it appears (next snapshot or start)"
+      return 1
+    fi
+    sleep "$poll"
+  done
+  gm_info "qdrant snapshot: $name is ready ($size bytes), copying it to $file"
+  rm -f "$partial"
+  if ! _gm_qdrant_request 999999 GET "/snapshots/$name" -o "$partial"; then
     rm -f "$partial"
     gm_error "qdrant snapshot: download of $name failed"
     return 1
   fi
   actual=$(stat -c %s "$partial" 2>/dev/null || echo 0)
-  if [[ -n "$size" && "$actual" != "$size" ]]; then
+  if [[ "$size" != - && "$actual" != "$size" ]]; then
     rm -f "$partial"
     gm_error "qdrant snapshot: $name downloaded $actual bytes, Qdrant announced $size"
     return 1
   fi
-  mv -f "$partial" "$target"
-  gm_info "qdrant snapshot: saved $target ($actual bytes)"
-  _gm_qdrant_request 60 DELETE "/snapshots/$name" >/dev/null ||
-    gm_warn "qdrant snapshot: could not delete $name from Qdrant's local snapshot directory"
+  if [[ "$checksum" != - ]]; then
+    actual=$(sha256sum "$partial" 2>/dev/null) || actual=unreadable
+    if [[ "${actual%% *}" != "$checksum" ]]; then
+      rm -f "$partial"
+      gm_error "qdrant snapshot: $name does not match the sha256 Qdrant announced"
+      return 1
+    fi
+  fi
+  mv -f "$partial" "$file"
+  gm_info "qdrant snapshot: saved $file ($(stat -c %s "$file") bytes)"
+}
 
+_gm_qdrant_snapshot_to_efs() {
+  local files count i target
+  target="$GM_QDRANT_SNAPSHOT_DIR/qdrant-$(date -u +%Y%m%dT%H%M%SZ).snapshot"
+  gm_qdrant_snapshot_to "$target" || return 1
   mapfile -t files < <(gm_qdrant_snapshot_files)
   count=${#files[@]}
   for ((i = 0; i < count - GM_QDRANT_SNAPSHOT_KEEP; i++)); do
     rm -f "${files[$i]}"
     gm_info "qdrant snapshot: pruned ${files[$i]}"
   done
+  # This host holds the fence and the snapshot lock: any other partial copy is from a host that died mid-copy.
+  find "$GM_QDRANT_SNAPSHOT_DIR" -maxdepth 1 -type f -name '.partial-*' -print -delete 2>/dev/null |
+    while IFS= read -r target; do gm_info "qdrant snapshot: pruned the partial copy $target"; done
   return 0
 }
 

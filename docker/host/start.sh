@@ -10,11 +10,15 @@
 #      before EFS is mounted and without the fence)
 #   4. prepares the data directories with the owner each image needs (+ n8n's certificate with
 #      GM_N8N_TLS=self-signed)
-#   5. restores Qdrant from the newest EFS snapshot when the local storage is empty
-#   6. docker compose up -d (+ compose.gpu.yml when GM_TIER=gpu), n8n published on 127.0.0.1
-#   7. waits, bounded, until every service is healthy (names those that are not)
-#   8. upserts n8n's Ollama / Qdrant / Crawl4AI credentials (fixed ids)
-#   9. publishes n8n on GM_N8N_BIND once its owner exists (expose-n8n.sh does it after the bootstrap
+#   5. checks which runtime last wrote the data (upgrade-lib.sh): a newer runtime takes a pre-upgrade backup
+#      set first, an older one restores the pre-upgrade set made for it or refuses to start; a Qdrant jump
+#      that skips a minor version is refused
+#   6. restores Qdrant from the newest EFS snapshot when the local storage is empty; empties Qdrant's local
+#      snapshot directory (copies on their way to EFS only)
+#   7. docker compose up -d (+ compose.gpu.yml when GM_TIER=gpu), n8n published on 127.0.0.1
+#   8. waits, bounded, until every service is healthy (names those that are not)
+#   9. upserts n8n's Ollama / Qdrant / Crawl4AI credentials (fixed ids)
+#  10. publishes n8n on GM_N8N_BIND once its owner exists (expose-n8n.sh does it after the bootstrap
 #      claimed the owner on the first boot)
 #
 # Exit codes: 0 every service healthy; 1 the stack did not come up healthy (or docker compose
@@ -25,6 +29,12 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=backup-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/backup-lib.sh"
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=upgrade-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/upgrade-lib.sh"
 
 readonly RESTORE_CONTAINER=geusemaker-qdrant-restore
 
@@ -118,6 +128,19 @@ restore_qdrant_if_empty() {
   gm_info "start: Qdrant restored from $newest"
 }
 
+# clear_local_snapshots: Qdrant's local snapshot directory holds only copies on their way to EFS; files
+# left there (a snapshot Qdrant finished after its client gave up, a run killed mid-way) are removed while
+# no snapshot runs on this host (the snapshot lock is free).
+clear_local_snapshots() {
+  local lockfd
+  exec {lockfd}>>"$GM_RUN_DIR/qdrant-snapshot.lock"
+  if flock --nonblock "$lockfd"; then
+    find "$GM_QDRANT_SNAPSHOT_LOCAL_DIR" -mindepth 1 -delete 2>/dev/null || true
+    gm_info "start: Qdrant's local snapshot directory $GM_QDRANT_SNAPSHOT_LOCAL_DIR is empty"
+  fi
+  exec {lockfd}>&-
+}
+
 # start_docker: dockerd runs only once this host holds the fence on a mounted EFS.
 start_docker() {
   local attempt
@@ -193,7 +216,9 @@ main() {
   prepare_directories
   gm_n8n_tls_prepare || exit 1
   gm_export_compose_env
+  gm_check_data_version
   restore_qdrant_if_empty || exit 1
+  clear_local_snapshots
   choose_n8n_publish_address
   compose_up || exit 1
   gm_wait_healthy "$GM_HEALTH_ATTEMPTS" "$GM_HEALTH_INTERVAL" || exit 1

@@ -93,6 +93,17 @@ export const gpuOptionsSchema = z.strictObject({
     .max(180, { message: 'expected 1 to 180 seconds' }).default(60),
 });
 
+export const backupOptionsSchema = z.strictObject({
+  /** When the host writes a backup set: a systemd calendar expression, in UTC (docker/host/lib.sh accepts the same characters). */
+  schedule: z.string().regex(/^[A-Za-z0-9*:,./~ -]{1,64}$/, {
+    message: 'expected a systemd calendar expression such as "*-*-* 03:00:00" or "daily"',
+  }).default('*-*-* 03:00:00'),
+  /** How many scheduled backup sets stay on EFS (the newest; pre-upgrade sets are kept apart). */
+  keep: z.number().int({ message: 'expected a whole number of sets from 1 to 365' })
+    .min(1, { message: 'expected a whole number of sets from 1 to 365' })
+    .max(365, { message: 'expected a whole number of sets from 1 to 365' }).default(7),
+});
+
 export const deploymentSchema = z.strictObject({
   tier: z.enum(TIERS, { message: `expected one of ${TIERS.join(', ')}` }),
   /** Account and region; omit both for an environment-agnostic deployment. */
@@ -118,6 +129,8 @@ export const deploymentSchema = z.strictObject({
   models: z.array(z.string().regex(MODEL, { message: 'expected an Ollama model name such as llama3.2:1b' })).default(['llama3.2:1b']),
   /** Minutes between Qdrant snapshots to EFS. */
   qdrantSnapshotMinutes: positiveMinutes(1440).default(15),
+  /** Consistent backup sets on EFS (database dump, Qdrant snapshot, n8n's files, manifest). */
+  backups: backupOptionsSchema.optional(),
   /** Rebuild the data stack around a file system and secrets retained from an earlier one (gm-ops restore). */
   retainedData: z.strictObject({
     fileSystemId: z.string().regex(/^fs-[0-9a-f]{8}([0-9a-f]{9})?$/, { message: 'expected an EFS file system id such as fs-0123456789abcdef0' }),

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { OUTPUT_KEYS, TAG_KEYS, Tier, autoScalingGroupName } from '../../ops/src/contract';
 import { DeploymentConfig } from '../config/load-config';
+import { backupOptionsSchema } from '../config/schema';
 import { GeuseDataStack } from '../data/data-stack';
 import { GeuseHost, GeuseHostProps } from '../compute/geuse-host';
 import { N8nLoadBalancer } from '../compute/n8n-load-balancer';
@@ -62,6 +63,7 @@ export abstract class GeuseComputeStack extends Stack {
   /** Creates the host; each tier calls this once with its own choices. */
   protected createHost(options: TierHostOptions): GeuseHost {
     const { config, data } = this;
+    const backups = config.backups ?? backupOptionsSchema.parse({});
     this.hostConstruct = new GeuseHost(this, 'Host', {
       autoScalingGroupName: autoScalingGroupName(config.name),
       vpc: data.vpc,
@@ -82,6 +84,10 @@ export abstract class GeuseComputeStack extends Stack {
         GM_TIER: config.tier,
         GM_MODELS: config.models.join(' '),
         GM_QDRANT_SNAPSHOT_MINUTES: String(config.qdrantSnapshotMinutes),
+        GM_BACKUP_SCHEDULE: backups.schedule,
+        GM_BACKUP_KEEP: String(backups.keep),
+        // The watchdog never acts within this long of a boot (docker/host/watchdog.sh).
+        GM_BOOTSTRAP_TIMEOUT_MINUTES: String(config.bootstrapTimeoutMinutes),
         GM_N8N_BIND: '127.0.0.1',
         GM_N8N_TLS: 'off',
         GM_N8N_PUBLIC_URL: '',

@@ -107,6 +107,18 @@ describe('compose.yml', () => {
     expect(tag).toMatch(/^v?\d+(\.\d+){1,2}(-[a-z0-9.]+)?$/);
   });
 
+  test('docker/versions.env, the one manifest of runtime versions, names exactly the images compose.yml runs', () => {
+    const manifest = Object.fromEntries(
+      fs.readFileSync(path.join(RUNTIME_DIR, 'versions.env'), 'utf8').split('\n')
+        .filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    for (const name of Object.keys(compose.services)) {
+      expect([name, manifest[`GM_${name.toUpperCase()}_IMAGE`]]).toEqual([name, compose.services[name].image]);
+    }
+    expect(manifest.GM_RUNTIME_VERSION).toMatch(/^\d{4}\.\d{1,2}\.\d+$/);
+  });
+
   test('the images are the expected upstream projects', () => {
     const repos = Object.fromEntries(Object.entries(compose.services).map(([n, s]) => [n, s.image.split(':')[0]]));
     expect(repos).toEqual({

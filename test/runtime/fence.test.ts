@@ -64,8 +64,7 @@ describe('single-writer fence', () => {
     expect(hostsThatRanUp()).toEqual(['a']);
 
     // Host a stops (Qdrant snapshot, compose stop), releasing the fence.
-    a.curl('qdrant-create', 200, '{"result":{"name":"s.snapshot","size":1},"status":"ok"}');
-    a.curl('qdrant-download', 200, 'x');
+    a.fakeQdrantSnapshots('x');
     const stopped = await a.run('stop.sh');
     expect(stopped.code).toBe(0);
 

@@ -17,8 +17,7 @@ describe('spot-watcher.sh', () => {
     expect((await host.run('start.sh')).code).toBe(0);
     host.curl('imds-token', 200, 'TOKEN-1');
     host.curl('lifecycle', 200, 'spot');
-    host.curl('qdrant-create', 200, '{"result":{"name":"full.snapshot","size":4},"status":"ok"}');
-    host.curl('qdrant-download', 200, 'snap');
+    host.fakeQdrantSnapshots('snap');
     return host;
   }
 
@@ -159,8 +158,7 @@ describe('qdrant-snapshot.sh (the timer job)', () => {
   test('takes a snapshot on the host holding the fence', async () => {
     const host = newHost();
     expect((await host.run('start.sh')).code).toBe(0);
-    host.curl('qdrant-create', 200, '{"result":{"name":"full-1.snapshot","size":3},"status":"ok"}');
-    host.curl('qdrant-download', 200, 'abc');
+    host.fakeQdrantSnapshots('abc');
     const result = await host.run('qdrant-snapshot.sh');
     expect(result.code).toBe(0);
     expect(fs.readdirSync(fleet.efs.snapshotDir)).toHaveLength(1);
@@ -191,7 +189,7 @@ describe('install-services.sh', () => {
   }
 
   test('installs the units with this host\'s paths, enables them, starts the stack unit and the model pull in the background', async () => {
-    const host = newHost({ GM_QDRANT_SNAPSHOT_MINUTES: '20' });
+    const host = newHost({ GM_QDRANT_SNAPSHOT_MINUTES: '20', GM_BACKUP_SCHEDULE: '*-*-* 02:30:00' });
     const result = await host.run('install-services.sh');
     expect(result.stderr).toContain('install-services: done');
     expect(result.code).toBe(0);
@@ -212,6 +210,11 @@ describe('install-services.sh', () => {
     const timer = unit(host, 'geusemaker-qdrant-snapshot.timer');
     expect(timer).toMatch(/^OnUnitActiveSec=20min$/m);
     expect(timer).toMatch(/^Unit=geusemaker-qdrant-snapshot\.service$/m);
+    expect(unit(host, 'geusemaker-backup.service')).toMatch(new RegExp(`^ExecStart=/\\S*bash ${HOST_SCRIPTS_DIR}/backup\\.sh$`, 'm'));
+    const backupTimer = unit(host, 'geusemaker-backup.timer');
+    expect(backupTimer).toMatch(/^OnCalendar=\*-\*-\* 02:30:00$/m);
+    expect(backupTimer).toMatch(/^Persistent=true$/m);
+    expect(backupTimer).toMatch(/^Unit=geusemaker-backup\.service$/m);
     const models = unit(host, 'geusemaker-models.service');
     expect(models).toContain('pull-models.sh\n');
     expect(models).toMatch(/^After=geusemaker\.service$/m);
@@ -219,6 +222,8 @@ describe('install-services.sh', () => {
     expect(main).toMatch(/^OnFailure=geusemaker-replace-host\.service$/m);
     expect(unit(host, 'geusemaker-replace-host.service')).toMatch(new RegExp(`^ExecStart=/\\S*bash ${HOST_SCRIPTS_DIR}/mark-unhealthy\\.sh$`, 'm'));
     expect(unit(host, 'geusemaker-replace-host.service')).not.toMatch(/^\[Install\]/m);
+    expect(unit(host, 'geusemaker-watchdog.service')).toContain('watchdog.sh\n');
+    expect(unit(host, 'geusemaker-watchdog.timer')).toMatch(/^Unit=geusemaker-watchdog\.service$/m);
     // Secrets never go into unit files.
     for (const name of fs.readdirSync(host.systemdDir)) {
       expect(fs.statSync(path.join(host.systemdDir, name)).mode & 0o777).toBe(0o644);
@@ -229,11 +234,19 @@ describe('install-services.sh', () => {
     expect(systemctl).toEqual([
       'systemctl daemon-reload',
       'systemctl disable docker.service docker.socket',
-      'systemctl enable geusemaker.service geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer geusemaker-models.service',
+      'systemctl enable geusemaker.service geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer geusemaker-backup.timer geusemaker-watchdog.timer geusemaker-models.service',
       'systemctl start geusemaker.service',
-      'systemctl start geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer',
+      'systemctl start geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer geusemaker-backup.timer geusemaker-watchdog.timer',
       'systemctl start --no-block geusemaker-models.service',
     ]);
+  });
+
+  test('a backup schedule that is no calendar expression is refused in one line (exit 2)', async () => {
+    const host = newHost({ GM_BACKUP_SCHEDULE: 'daily\nExecStart=/bin/sh' });
+    const result = await host.run('install-services.sh');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('setting GM_BACKUP_SCHEDULE must be a systemd calendar expression');
+    expect(fs.existsSync(host.systemdDir) ? fs.readdirSync(host.systemdDir) : []).toEqual([]);
   });
 
   test('fails naming the systemctl step that failed', async () => {

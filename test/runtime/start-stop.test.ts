@@ -249,18 +249,11 @@ describe('Qdrant restore on a fresh host', () => {
 
 describe('stop.sh', () => {
   const SNAPSHOT_BODY = 'qdrant-full-snapshot-bytes';
-  const CREATE_ANSWER = JSON.stringify({
-    result: { name: 'full-snapshot-2025-03-01-12-00-00.snapshot', creation_time: '2025-03-01T12:00:00', size: SNAPSHOT_BODY.length },
-    status: 'ok',
-    time: 0.5,
-  });
 
   async function startedHost(): Promise<FakeHost> {
     const host = newHost();
     expect((await host.run('start.sh')).code).toBe(0);
-    host.curl('qdrant-create', 200, CREATE_ANSWER);
-    host.curl('qdrant-download', 200, SNAPSHOT_BODY);
-    host.curl('qdrant-delete', 200, '{"result":true}');
+    host.fakeQdrantSnapshots(SNAPSHOT_BODY);
     return host;
   }
 
@@ -278,9 +271,10 @@ describe('stop.sh', () => {
     expect(snapshots[0]).toMatch(/^qdrant-\d{8}T\d{6}Z\.snapshot$/);
     expect(fs.readFileSync(path.join(fleet.efs.snapshotDir, snapshots[0]), 'utf8')).toBe(SNAPSHOT_BODY);
     const requests = host.readState('curl-requests.log');
-    expect(requests).toContain('qdrant-create http://127.0.0.1:6333/snapshots?wait=true');
-    expect(requests).toContain('qdrant-download http://127.0.0.1:6333/snapshots/full-snapshot-2025-03-01-12-00-00.snapshot');
-    expect(requests).toContain('qdrant-delete http://127.0.0.1:6333/snapshots/full-snapshot-2025-03-01-12-00-00.snapshot');
+    expect(requests).toContain('qdrant-create http://127.0.0.1:6333/snapshots?wait=false');
+    expect(requests).toContain('qdrant-download http://127.0.0.1:6333/snapshots/full-snapshot-2025-03-01-12-00-01.snapshot');
+    expect(requests).toContain('qdrant-delete http://127.0.0.1:6333/snapshots/full-snapshot-2025-03-01-12-00-01.snapshot');
+    expect(host.localSnapshotFiles()).toEqual([]);
     // The API key goes through curl's stdin config, never its argv.
     // Escaped as curl's config syntax wants it: the key holds a `"` and a `\\`, which must reach Qdrant unchanged.
     const configValue = SECRETS.QDRANT_API_KEY.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
@@ -291,11 +285,11 @@ describe('stop.sh', () => {
     const calls = host.calls();
     const n8n = calls.findIndex((c) => /^docker compose .* stop --timeout 30 n8n$/.test(c));
     const writers = calls.findIndex((c) => /^docker compose .* stop --timeout 30 postgres$/.test(c));
-    const firstCreate = calls.findIndex((c) => c.includes('/snapshots?wait=true'));
+    const firstCreate = calls.findIndex((c) => c.includes('/snapshots?wait=false'));
     expect(n8n).toBeGreaterThan(-1);
     expect(writers).toBeGreaterThan(n8n);
     expect(firstCreate).toBeGreaterThan(writers);
-    const lastCreate = calls.map((c, i) => (c.includes('/snapshots?wait=true') ? i : -1)).filter((i) => i >= 0).pop()!;
+    const lastCreate = calls.map((c, i) => (c.includes('/snapshots?wait=false') ? i : -1)).filter((i) => i >= 0).pop()!;
     const stop = calls.findIndex((c) => /^docker compose .* stop --timeout 30$/.test(c));
     expect(stop).toBeGreaterThan(lastCreate);
     expect(result.stderr.indexOf('stop: every container of the stack is stopped')).toBeLessThan(result.stderr.indexOf('fence: released'));
@@ -337,6 +331,7 @@ describe('stop.sh', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`downloaded 5 bytes, Qdrant announced ${SNAPSHOT_BODY.length}`);
     expect(fs.readdirSync(fleet.efs.snapshotDir)).toEqual([]);
+    expect(host.localSnapshotFiles()).toEqual([]);
   });
 
   test('kills containers still running after the stop, reports it (exit 1) and releases the fence', async () => {

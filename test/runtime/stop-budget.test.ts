@@ -12,9 +12,7 @@ const START = 1_700_000_000;
 async function runningHost(): Promise<FakeHost> {
   const host = fleet.host('a');
   expect((await host.run('start.sh')).code).toBe(0);
-  host.curl('qdrant-create', 200, '{"result":{"name":"full.snapshot","size":4},"status":"ok"}');
-  host.curl('qdrant-download', 200, 'snap');
-  host.curl('qdrant-delete', 200, '{"result":true}');
+  host.fakeQdrantSnapshots('snap');
   return host;
 }
 
@@ -45,7 +43,7 @@ test('a hanging snapshot gets only the time left after n8n and PostgreSQL, then 
   const calls = host.calls();
   const n8n = calls.findIndex((c) => /^docker compose .* stop --timeout \d+ n8n$/.test(c));
   const postgres = calls.findIndex((c) => /^docker compose .* stop --timeout \d+ postgres$/.test(c));
-  const create = calls.findIndex((c) => c.includes('/snapshots?wait=true'));
+  const create = calls.findIndex((c) => c.includes('/snapshots?wait=false'));
   const rest = calls.findIndex((c) => /^docker compose .* stop --timeout \d+$/.test(c));
   expect(n8n).toBeGreaterThan(-1);
   expect(postgres).toBeGreaterThan(n8n);

@@ -199,6 +199,22 @@ describe('dev stack options', () => {
   });
 });
 
+describe('backup sets on the host', () => {
+  test('default: daily at 03:00 UTC, 7 sets kept', () => {
+    const settings = hostSettings(synthDeployment('my-stack', { tier: 'dev' }).compute);
+    expect(settings).toContain("GM_BACKUP_SCHEDULE='*-*-* 03:00:00'");
+    expect(settings).toContain("GM_BACKUP_KEEP='7'");
+    // The watchdog's boot grace is this deployment's own bootstrap timeout.
+    expect(settings).toContain("GM_BOOTSTRAP_TIMEOUT_MINUTES='30'");
+  });
+
+  test('the deployment\'s schedule and retention reach the host', () => {
+    const settings = hostSettings(synthDeployment('my-stack', { tier: 'dev', backups: { schedule: 'Mon..Fri 22:30', keep: 14 } }).compute);
+    expect(settings).toContain("GM_BACKUP_SCHEDULE='Mon..Fri 22:30'");
+    expect(settings).toContain("GM_BACKUP_KEEP='14'");
+  });
+});
+
 describe('dev stack without allowed CIDRs', () => {
   let compute: Template;
   beforeAll(() => ({ compute } = synthDeployment('my-stack', { tier: 'dev' })));

@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
 import { TIERS, type Tier } from '../contract';
+import { UsageProblem } from '../errors';
 import { GmOpsCommand } from './base-command';
 import { isDeploymentName, isDurationMs } from './validators';
 
@@ -33,12 +34,15 @@ export class RestoreCommand extends GmOpsCommand {
       - Data stack deleted, file system and secrets retained: they are found (the geuse:deployment tag, the deleted stack's resources, the secrets' fixed names, also when scheduled for deletion), the file system is written into the deployment's entry in cdk.json (\`"retainedData": { "fileSystemId": "<fs-id>" }\`, so every later deploy mounts it again), then the data stack is rebuilt around them along with the compute stack. A deployment declared with \`-c\` only gets the exact lines to add instead.
       - Secrets retained but their file system gone (or a data stack that failed because their names are taken): the ways out are printed, one line each; restore deletes nothing.
 
+      - \`--to <set|time>\`: the deployment's data goes back to one backup set (a name from \`gm-ops backups\`, or the newest set made at or before a time): the host checks the set's checksums, takes the single-writer fence, restores n8n's database, its files and Qdrant's vectors, restarts the stack and runs the functional check; the restore ends only when it passes.
+
       The deploys run when gm-ops runs inside the GeuseMaker project (a cdk.json with the geusemaker app up the directory tree); elsewhere the exact command is printed. Restore deletes nothing and is safe to run twice: a healthy deployment has nothing to restore (exit 0).
     `,
     examples: [
       ['See what restore would do', '$0 restore my-stack'],
       ['Do it', '$0 restore my-stack --yes'],
       ['Rebuild on a chosen file system, as the gpu tier', '$0 restore my-stack --file-system fs-0123456789abcdef0 --tier gpu --yes'],
+      ['Put the data back to the newest backup set of that morning', '$0 restore my-stack --to 2026-11-29T09:00:00Z --yes'],
     ],
   });
 
@@ -50,11 +54,18 @@ export class RestoreCommand extends GmOpsCommand {
 
   timeout = Option.String('--timeout', { description: 'How long to wait for a healthy host (default 45m)', validator: isDurationMs(60_000, 4 * 3_600_000) });
 
+  to = Option.String('--to', { description: 'Restore the data to a backup set (its name, or a time: the newest set made at or before it)' });
+
   json = Option.Boolean('--json', false, { description: 'Print one JSON document (the plan and the result)' });
 
   name = Option.String({ name: 'name', validator: isDeploymentName });
 
   async execute(): Promise<number> {
+    if (this.to !== undefined) {
+      if (this.tier || this.fileSystem) throw new UsageProblem('--to restores data on the running deployment; it does not take --tier or --file-system');
+      const { runRestoreTo } = await import('../backup/restore-to');
+      return runRestoreTo(this.io(), { name: this.name, to: this.to, yes: this.yes, json: this.json });
+    }
     const { runRestore } = await import('../restore/run');
     return runRestore(this.io(), {
       name: this.name,

@@ -16,6 +16,7 @@ import type { HostLookup } from '../discovery/hosts';
 import { assessStack, type StackAssessment } from '../discovery/stack-state';
 import type { StackSummary } from '../discovery/stacks';
 import { containersScript, parseContainers, type ContainerState } from '../host/containers';
+import { dataHealthScript, dataWarnings, parseDataHealth, type DataHealth } from './data-health';
 
 export interface StackStatus {
   readonly stack: StackSummary;
@@ -29,6 +30,8 @@ export interface ServicesStatus {
   readonly unavailable?: string;
   readonly dockerAvailable: boolean;
   readonly containers: ContainerState[];
+  /** The newest backup set and the host's disk use (same SSM command), when the host reported them. */
+  readonly data?: DataHealth;
 }
 
 export interface StatusReport {
@@ -44,6 +47,8 @@ export interface StatusReport {
   readonly events: StackEventSummary[];
   readonly eventsOf?: string;
   readonly healthy: boolean;
+  /** Thresholds the data crossed (backup age, disk use), one line each. */
+  readonly dataWarnings: string[];
 }
 
 const RECENT_EVENTS = 8;
@@ -60,7 +65,7 @@ async function stackStatus(clients: AwsClients, stack: StackSummary, region: str
 async function readServices(io: CommandIO, clients: AwsClients, instanceId: string): Promise<ServicesStatus> {
   const token = io.services.randomId();
   try {
-    const result = await runScript(clients.ssm, instanceId, containersScript(token), {
+    const result = await runScript(clients.ssm, instanceId, `${containersScript(token)}\n${dataHealthScript(token)}`, {
       sleep: io.services.sleep,
       clock: io.services.clock,
       signal: io.services.signal,
@@ -70,7 +75,7 @@ async function readServices(io: CommandIO, clients: AwsClients, instanceId: stri
     const failure = scriptFailure(result, token);
     if (failure) throw failure;
     const { containers, dockerAvailable } = parseContainers(result.stdout, token);
-    return { dockerAvailable, containers };
+    return { dockerAvailable, containers, data: parseDataHealth(result.stdout, token) };
   } catch (error) {
     const problem = toOpsError(error);
     if (problem.exitCode === 130) throw problem;
@@ -95,6 +100,7 @@ export async function gatherStatus(io: CommandIO, name: string): Promise<StatusR
   const services = host && host.state === 'running' ? await readServices(io, clients, host.instanceId) : undefined;
 
   const events = computeEvents ?? dataResult?.events ?? [];
+  const warnings = dataWarnings(services?.data, io.services.clock.now());
   const stacksOk = [computeStatus, dataResult?.status].every((s) => !s || s.assessment.condition === 'ok');
   const servicesOk =
     !compute ||
@@ -114,6 +120,7 @@ export async function gatherStatus(io: CommandIO, name: string): Promise<StatusR
     services,
     events: events.slice(0, RECENT_EVENTS),
     eventsOf: compute?.stackName ?? data?.stackName,
-    healthy: stacksOk && servicesOk && deployment.extraCompute.length === 0,
+    healthy: stacksOk && servicesOk && deployment.extraCompute.length === 0 && warnings.length === 0,
+    dataWarnings: warnings,
   };
 }

@@ -35,6 +35,18 @@ function problemLines(status: StackStatus | undefined, style: Style): string[] {
   return lines;
 }
 
+/** The newest backup and the host's disks, when the host reported them. */
+function dataFields(report: StatusReport, now: number): [string, string][] {
+  const data = report.services?.data;
+  if (!data) return [];
+  const backup = data.newestBackup;
+  const created = backup ? Date.parse(backup.created) : NaN;
+  return [
+    ['Newest backup', backup ? `${backup.name}${Number.isNaN(created) ? '' : `  ${formatAge(created, now)}`}` : 'none'],
+    ['Disk use', data.disks.map((d) => `${d.mount} ${d.usedPercent}%`).join(', ') || '-'],
+  ];
+}
+
 export function renderStatus(report: StatusReport, style: Style, now: number): string {
   let out = `${style.bold(report.deployment)}${style.dim(`  (${report.compute ? report.compute.stack.role : 'no compute'}${report.region ? `, ${report.region}` : ''})`)}\n`;
 
@@ -62,6 +74,7 @@ export function renderStatus(report: StatusReport, style: Style, now: number): s
       ['Market', host?.market ?? '-'],
       ['AZ', host?.availabilityZone ?? '-'],
       ['File system', report.fileSystemId ?? '-'],
+      ...dataFields(report, now),
     ],
     style,
   );
@@ -101,6 +114,7 @@ export function renderStatus(report: StatusReport, style: Style, now: number): s
   if (report.extraCompute.length > 0) {
     problems.push(`  ${style.red(`more than one compute stack: ${report.extraCompute.join(', ')}`)} — only one tier may be deployed at a time; delete the one you do not use`);
   }
+  for (const warning of report.dataWarnings) problems.push(`  ${style.yellow(warning)}`);
   if (problems.length > 0) out += section('Problems', style) + problems.join('\n') + '\n';
 
   if (report.events.length > 0) {
@@ -159,6 +173,7 @@ export function statusJson(report: StatusReport): object {
     fileSystemId: report.fileSystemId ?? null,
     endpoints: report.endpoints,
     services: report.services ?? null,
+    dataWarnings: report.dataWarnings,
     events: report.events.map((e) => ({ ...e, time: new Date(e.time).toISOString() })),
   };
 }

@@ -159,6 +159,28 @@ export class FakeHost {
     this.answer(`curl.${key}`, `${status}\n${body}`, n);
   }
 
+  /**
+   * Qdrant's full snapshots faked with state by the curl stub (see stubs/curl): a POST answers 202 and the
+   * snapshot (holding `body`) appears in GET /snapshots after `readyAfterPolls` more list calls, as a file in
+   * this host's local snapshot directory; `neverFinishes` keeps it from ever appearing.
+   */
+  fakeQdrantSnapshots(body: string, readyAfterPolls = 0, neverFinishes = false): void {
+    this.answer('qdrant-fake', '');
+    this.answer('qdrant-snapshot-body', body);
+    this.answer('qdrant-ready-after', `${readyAfterPolls}\n`);
+    const never = this.stateFile('qdrant-never-finishes');
+    if (neverFinishes) fs.writeFileSync(never, '');
+    else fs.rmSync(never, { force: true });
+  }
+
+  /** The files left in this host's local Qdrant snapshot directory (what the container sees as /qdrant/snapshots). */
+  localSnapshotFiles(): string[] {
+    if (!fs.existsSync(this.qdrantSnapshotLocalDir)) return [];
+    return (fs.readdirSync(this.qdrantSnapshotLocalDir, { recursive: true }) as string[])
+      .filter((f) => fs.statSync(path.join(this.qdrantSnapshotLocalDir, f)).isFile())
+      .sort();
+  }
+
   stateFile(name: string): string {
     return path.join(this.state, name);
   }
@@ -245,8 +267,8 @@ export class FakeHost {
   }
 
   /** Starts `bash docker/host/<script>` without waiting for it. */
-  start(script: string, extra: Record<string, string> = {}): { child: ChildProcess; done: Promise<RunResult> } {
-    const child = spawn('bash', [path.join(HOST_SCRIPTS_DIR, script)], {
+  start(script: string, extra: Record<string, string> = {}, args: readonly string[] = []): { child: ChildProcess; done: Promise<RunResult> } {
+    const child = spawn('bash', [path.join(HOST_SCRIPTS_DIR, script), ...args], {
       env: this.env(extra),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -262,8 +284,8 @@ export class FakeHost {
     return { child, done };
   }
 
-  run(script: string, extra: Record<string, string> = {}): Promise<RunResult> {
-    return this.start(script, extra).done;
+  run(script: string, extra: Record<string, string> = {}, args: readonly string[] = []): Promise<RunResult> {
+    return this.start(script, extra, args).done;
   }
 
   /** The pid of this host's live fence holder, if any. */
