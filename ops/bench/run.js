@@ -164,7 +164,7 @@ async function healthDirect(count, timeoutMs) {
 
 async function main() {
   build();
-  coldStart(Number(process.env.BENCH_RUNS || 15));
+  if (!process.env.BENCH_SKIP_COLD) coldStart(Number(process.env.BENCH_RUNS || 15));
   await healthDirect(50, 1000);
   await healthDirect(50, 2000);
 }

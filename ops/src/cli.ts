@@ -4,13 +4,21 @@
 import { Builtins, Cli, UsageError } from 'clipanion';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BackupCommand } from './commands/backup';
+import { BackupsCommand } from './commands/backups';
 import { CostCommand } from './commands/cost';
+import { DriftCommand } from './commands/drift';
 import { HealthCommand } from './commands/health';
+import { HistoryCommand } from './commands/history';
 import { ListCommand } from './commands/list';
+import { InitCommand } from './commands/init';
 import { LogsCommand } from './commands/logs';
+import { MetricsCommand } from './commands/metrics';
 import { RestoreCommand } from './commands/restore';
 import { StatusCommand } from './commands/status';
 import type { OpsContext } from './context';
+import { stderrColor } from './output/terminal';
+import { GmOpsCli, normalizeArgv } from './output/usage-text';
 import { ExitCode, UsageProblem, formatErrorLine, oneLine } from './errors';
 
 export function version(): string {
@@ -22,7 +30,7 @@ export function version(): string {
 }
 
 export function createCli(color: boolean): Cli<OpsContext> {
-  const cli = new Cli<OpsContext>({ binaryLabel: 'gm-ops', binaryName: 'gm-ops', binaryVersion: version(), enableColors: color });
+  const cli = new GmOpsCli({ binaryLabel: 'gm-ops', binaryName: 'gm-ops', binaryVersion: version(), enableColors: color });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   cli.register(ListCommand);
@@ -31,10 +39,16 @@ export function createCli(color: boolean): Cli<OpsContext> {
   cli.register(HealthCommand);
   cli.register(CostCommand);
   cli.register(RestoreCommand);
+  cli.register(HistoryCommand);
+  cli.register(DriftCommand);
+  cli.register(MetricsCommand);
+  cli.register(InitCommand);
+  cli.register(BackupCommand);
+  cli.register(BackupsCommand);
   return cli;
 }
 
-const COMMAND_NAMES = ['list', 'status', 'logs', 'health', 'cost', 'restore'];
+const COMMAND_NAMES = ['list', 'status', 'logs', 'health', 'cost', 'restore', 'history', 'drift', 'metrics', 'init', 'backup', 'backups', 'help'];
 
 /** A parse error (unknown command or option, missing argument, invalid value) as one line. */
 export function describeParseError(error: unknown, argv: readonly string[]): UsageProblem {
@@ -66,7 +80,8 @@ function clarify(message: string): string {
 }
 
 /** Runs the CLI; resolves to the exit code. */
-export async function runCli(argv: readonly string[], context: OpsContext): Promise<number> {
+export async function runCli(givenArgv: readonly string[], context: OpsContext): Promise<number> {
+  const argv = normalizeArgv(givenArgv);
   const color = context.services.terminal.color;
   const cli = createCli(color);
   if (argv.length === 0) {
@@ -77,7 +92,7 @@ export async function runCli(argv: readonly string[], context: OpsContext): Prom
   try {
     command = cli.process([...argv], context);
   } catch (error) {
-    context.stderr.write(formatErrorLine(describeParseError(error, argv), color));
+    context.stderr.write(formatErrorLine(describeParseError(error, argv), stderrColor(context.services.terminal)));
     return ExitCode.usage;
   }
   return cli.run(command, context);

@@ -5,6 +5,7 @@
  */
 import type { BaseContext } from 'clipanion';
 import type { AwsClientFactory } from './aws/clients';
+import type { Questions } from './init/questions';
 
 /** Wall-clock time in epoch milliseconds. */
 export interface Clock {
@@ -16,8 +17,10 @@ export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** What the terminal allows, decided once from the streams and the environment. */
 export interface TerminalInfo {
-  /** ANSI colors in our own output and clipanion's. */
+  /** ANSI colors on stdout (our own output and clipanion's). */
   readonly color: boolean;
+  /** ANSI colors on stderr (error lines, notices, the spinner); absent means the same as `color`. */
+  readonly errorColor?: boolean;
   /** Spinners on stderr: stderr is a TTY, not CI, TERM is not dumb. */
   readonly interactive: boolean;
   /** Redraw in place on stdout (`health --watch`): stdout is a TTY, not CI, TERM is not dumb. */
@@ -62,6 +65,8 @@ export interface OpsServices {
   readonly cwd: () => string;
   readonly processRunner: ProcessRunner;
   readonly prompt: Prompt;
+  /** Free-text questions (`gm-ops init`); absent where nobody can answer. */
+  readonly questions?: Questions;
 }
 
 export interface OpsContext extends BaseContext {

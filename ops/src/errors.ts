@@ -59,6 +59,14 @@ export class HostUnreachable extends OpsError {
   }
 }
 
+/** The host may be fine, but gm-ops could not find out (an AWS call about it failed). */
+export class HostStateUnknown extends OpsError {
+  constructor(readonly instanceId: string, detail: string) {
+    super(`the state of host ${instanceId} is unknown: ${detail}`, 'retry in a moment; see `gm-ops status`');
+    this.name = 'HostStateUnknown';
+  }
+}
+
 /** Ctrl-C during a one-shot command. */
 export class Interrupted extends OpsError {
   constructor() {

@@ -7,10 +7,15 @@ import { performance } from 'node:perf_hooks';
 import { createAwsClients } from './aws/clients';
 import { runCli } from './cli';
 import type { OpsContext, OpsServices, Sleep } from './context';
-import { ExitCode, OpsError, formatErrorLine } from './errors';
-import { colorDepthOf, detectTerminal } from './output/terminal';
+import { ExitCode, Interrupted, OpsError, formatErrorLine } from './errors';
+import { stopAllSpinners } from './output/spinner';
+import { colorDepthOf, detectTerminal, stderrColor } from './output/terminal';
 import { spawnProcessRunner } from './restore/process-runner';
 import { terminalPrompt } from './restore/prompt';
+import { terminalQuestions } from './init/questions';
+
+/** How long a command may take to end by itself after the first Ctrl-C. */
+const INTERRUPT_GRACE_MS = 150;
 
 export const realSleep: Sleep = (ms, signal) =>
   new Promise((resolve) => {
@@ -39,6 +44,7 @@ export function createRealServices(env: NodeJS.ProcessEnv, signal: AbortSignal):
     cwd: () => process.cwd(),
     processRunner: spawnProcessRunner(env),
     prompt: terminalPrompt(process.stdin, process.stderr),
+    questions: terminalQuestions(process.stdin, process.stderr),
   };
 }
 
@@ -55,11 +61,16 @@ export function main(argv: string[]): void {
   });
 
   const controller = new AbortController();
-  let interrupts = 0;
+  const color = stderrColor(detectTerminal(process.env, process.stdout, process.stderr));
   process.on('SIGINT', () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    if (controller.signal.aborted) return;
+    stopAllSpinners();
+    // Loops (logs -f, health --watch) end cleanly on abort and print their last lines at once; a
+    // command waiting on the network does not, so the process ends itself a moment later.
     controller.abort();
+    setTimeout(() => {
+      process.stderr.write(formatErrorLine(new Interrupted(), color), () => process.exit(ExitCode.interrupted));
+    }, INTERRUPT_GRACE_MS).unref();
   });
 
   const services = createRealServices(process.env, controller.signal);
@@ -74,7 +85,7 @@ export function main(argv: string[]): void {
   runCli(argv, context)
     .catch((error: unknown) => {
       const problem = error instanceof OpsError ? error : new OpsError(`unexpected error: ${(error as Error)?.message ?? String(error)}`);
-      process.stderr.write(formatErrorLine(problem, services.terminal.color));
+      process.stderr.write(formatErrorLine(problem, stderrColor(services.terminal)));
       return problem.exitCode;
     })
     .then(async (code) => {

@@ -41,7 +41,7 @@ describe('gm-ops cost (real entry point)', () => {
     const result = await gmOps(['cost', '--help'], { env: bareEnv(tmp), cwd: tmp });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('$ gm-ops cost [name]');
-    expect(result.stdout).toMatch(/-t,--template #0\s+A synthesized template/);
+    expect(result.stdout).toMatch(/-t,--template <file>\s+A synthesized template/);
     expect(result.stdout).toContain('Examples');
   });
 

@@ -70,16 +70,22 @@ describe('gm-ops health (through SSM)', () => {
     expect(row(out, 'bad', 'crawl4ai')).toMatch(/WARN\s+20 ms\s+HTTP 200 \/health · docker unhealthy \(Docker reports the container unhealthy\)/);
     expect(row(out, 'slow', 'n8n')).toMatch(/WARN\s+2\.50 s/);
     expect(row(out, 'slow', 'ollama')).toMatch(/CRITICAL\s+6\.10 s/);
-    expect(row(out, 'lost', 'host')).toMatch(/ssm\s+FAIL\s+-\s+host i-lost is not reachable through SSM: its SSM agent lost the connection/);
+    // No evidence either way about its services: unknown, still not healthy.
+    expect(row(out, 'lost', 'host')).toMatch(/ssm\s+UNKNOWN\s+-\s+host i-lost is not reachable through SSM: its SSM agent lost the connection/);
     expect(row(out, 'off', 'host')).toMatch(/ec2\s+FAIL\s+-\s+i-off is stopped/);
   });
 
-  it('a data-only deployment is skipped, not failed', async () => {
+  it('a deployment whose compute stack is gone has no host: FAIL, exit 1 (issue 13 defect 2)', async () => {
     aws.addStack(require('./helpers/fake-aws').stackOf('GeuseData-parked', 'CREATE_COMPLETE'));
     const result = await runWith({ clients: aws.clients() }, 'health', '--json');
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).services).toEqual([
-      expect.objectContaining({ deployment: 'parked', service: 'deployment', state: 'SKIP', detail: 'no compute stack (data stack only)' }),
+      expect.objectContaining({
+        deployment: 'parked',
+        service: 'deployment',
+        state: 'FAIL',
+        detail: 'no compute stack: the deployment has no host (data stack only; `gm-ops restore parked` redeploys it)',
+      }),
     ]);
   });
 

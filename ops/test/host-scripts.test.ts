@@ -29,9 +29,9 @@ describe.each(['dash', 'bash'])('under %s', (shell) => {
     expect(report.containers).toEqual([
       { service: 'n8n', state: 'running', health: 'healthy', restarts: 0, startedAt: '2025-01-15T09:00:00.5Z', image: 'n8nio/n8n:1.80.0' },
       { service: 'postgres', state: 'restarting', health: 'starting', restarts: 7, startedAt: undefined, image: 'postgres:16.6' },
-      { service: 'ollama', state: 'missing', health: 'none', restarts: 0 },
-      { service: 'qdrant', state: 'missing', health: 'none', restarts: 0 },
-      { service: 'crawl4ai', state: 'missing', health: 'none', restarts: 0 },
+      { service: 'ollama', state: 'missing', health: 'missing', restarts: 0 },
+      { service: 'qdrant', state: 'missing', health: 'missing', restarts: 0 },
+      { service: 'crawl4ai', state: 'missing', health: 'missing', restarts: 0 },
       { service: 'extra', state: 'running', health: 'none', restarts: 0, startedAt: '2025-01-15T09:00:00Z', image: 'busybox:1' },
     ]);
   });

@@ -91,14 +91,14 @@ describe('terminal decisions', () => {
   const tty = { isTTY: true };
   const pipe = { isTTY: false };
   it('colors and spinners on an interactive terminal only', () => {
-    expect(detectTerminal({}, tty, tty)).toEqual({ color: true, interactive: true, redraw: true });
-    expect(detectTerminal({}, pipe, pipe)).toEqual({ color: false, interactive: false, redraw: false });
-    expect(detectTerminal({ NO_COLOR: '1' }, tty, tty)).toEqual({ color: false, interactive: true, redraw: true });
-    expect(detectTerminal({ CI: 'true' }, tty, tty)).toEqual({ color: false, interactive: false, redraw: false });
+    expect(detectTerminal({}, tty, tty)).toEqual({ color: true, errorColor: true, interactive: true, redraw: true });
+    expect(detectTerminal({}, pipe, pipe)).toEqual({ color: false, errorColor: false, interactive: false, redraw: false });
+    expect(detectTerminal({ NO_COLOR: '1' }, tty, tty)).toEqual({ color: false, errorColor: false, interactive: true, redraw: true });
+    expect(detectTerminal({ CI: 'true' }, tty, tty)).toEqual({ color: false, errorColor: false, interactive: false, redraw: false });
     expect(detectTerminal({ TERM: 'dumb' }, tty, tty)).toMatchObject({ color: false, interactive: false });
     expect(detectTerminal({ FORCE_COLOR: '1' }, pipe, pipe)).toMatchObject({ color: true, interactive: false });
     expect(detectTerminal({ FORCE_COLOR: '1', NO_COLOR: '1' }, pipe, pipe)).toMatchObject({ color: false });
-    expect(detectTerminal({}, pipe, tty)).toEqual({ color: false, interactive: true, redraw: false });
+    expect(detectTerminal({}, pipe, tty)).toEqual({ color: false, errorColor: true, interactive: true, redraw: false });
   });
 
   it('spinner: nothing at all when not interactive or with --json; ora on stderr otherwise', () => {

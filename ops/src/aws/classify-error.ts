@@ -103,6 +103,12 @@ export function classifyAwsError(error: unknown, context: ClassifyContext = {}):
   if (THROTTLING.has(name)) {
     return new OpsError(`AWS throttled the requests (${name})`, 'wait a moment and retry');
   }
+  if (name === 'TimeoutError') {
+    return new OpsError(
+      'AWS did not answer in time (TimeoutError)',
+      'check the network, proxy and region (GM_OPS_AWS_REQUEST_TIMEOUT_MS and GM_OPS_AWS_CONNECT_TIMEOUT_MS set the limits of each call, in milliseconds)',
+    );
+  }
   if (NETWORK.has(name) || /getaddrinfo|ECONNREFUSED|ETIMEDOUT|socket hang up/i.test(message)) {
     return new OpsError(`cannot reach AWS (${name || message})`, 'check the network, proxy and region', ExitCode.failure);
   }

@@ -9,6 +9,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { PricingClient } from '@aws-sdk/client-pricing';
 import type { EFSClient } from '@aws-sdk/client-efs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 
 export interface AwsClientOptions {
   /** `--region`; otherwise the SDK chain (AWS_REGION, the profile's region). */
@@ -26,6 +27,8 @@ export interface AwsClients {
   readonly pricing: PricingClient;
   readonly efs: EFSClient;
   readonly secretsManager: SecretsManagerClient;
+  /** CloudWatch metrics (`gm-ops metrics`: the file system's size and throughput). */
+  readonly cloudWatch: CloudWatchClient;
   /** The region the clients talk to, or undefined when none is configured. */
   region(): Promise<string | undefined>;
 }
@@ -35,14 +38,48 @@ export type AwsClientFactory = (options: AwsClientOptions) => AwsClients;
 /** The Price List API's endpoint region. */
 const PRICING_REGION = 'us-east-1';
 
+/** How long one AWS call may take: a host that accepts and never answers must not hang a command. */
+export interface CallBounds {
+  /** Milliseconds to establish the connection. */
+  readonly connectionTimeout: number;
+  /** Milliseconds for the request and its whole response. */
+  readonly requestTimeout: number;
+  /** Tries per call, the first included. */
+  readonly maxAttempts: number;
+}
+
+export const DEFAULT_CALL_BOUNDS: CallBounds = { connectionTimeout: 5000, requestTimeout: 20_000, maxAttempts: 3 };
+
 interface ClientConfig {
   region?: string;
   profile?: string;
+  maxAttempts: number;
+  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: true };
 }
 
-/** The SDK's default chain, plus AWS_DEFAULT_REGION (which the JS SDK v3 alone ignores). */
+function positiveInteger(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  const value = Number(text.trim());
+  return value > 0 ? value : undefined;
+}
+
+/** The bounds, overridable by GM_OPS_AWS_CONNECT_TIMEOUT_MS, GM_OPS_AWS_REQUEST_TIMEOUT_MS, GM_OPS_AWS_MAX_ATTEMPTS. */
+export function callBounds(env: NodeJS.ProcessEnv): CallBounds {
+  return {
+    connectionTimeout: positiveInteger(env.GM_OPS_AWS_CONNECT_TIMEOUT_MS) ?? DEFAULT_CALL_BOUNDS.connectionTimeout,
+    requestTimeout: positiveInteger(env.GM_OPS_AWS_REQUEST_TIMEOUT_MS) ?? DEFAULT_CALL_BOUNDS.requestTimeout,
+    maxAttempts: positiveInteger(env.GM_OPS_AWS_MAX_ATTEMPTS) ?? DEFAULT_CALL_BOUNDS.maxAttempts,
+  };
+}
+
+/** The SDK's default chain, plus AWS_DEFAULT_REGION (which the JS SDK v3 alone ignores), with bounded calls. */
 export function clientConfig(options: AwsClientOptions, env: NodeJS.ProcessEnv): ClientConfig {
-  const config: ClientConfig = {};
+  const bounds = callBounds(env);
+  const config: ClientConfig = {
+    maxAttempts: bounds.maxAttempts,
+    // Without throwOnRequestTimeout the handler only logs a warning when requestTimeout passes.
+    requestHandler: { connectionTimeout: bounds.connectionTimeout, requestTimeout: bounds.requestTimeout, throwOnRequestTimeout: true },
+  };
   const region = options.region ?? (env.AWS_REGION ? undefined : env.AWS_DEFAULT_REGION);
   if (region) config.region = region;
   if (options.profile) config.profile = options.profile;
@@ -70,6 +107,7 @@ export function createAwsClients(options: AwsClientOptions, env: NodeJS.ProcessE
   let pricing: PricingClient | undefined;
   let efs: EFSClient | undefined;
   let secretsManager: SecretsManagerClient | undefined;
+  let cloudWatch: CloudWatchClient | undefined;
   const clients: AwsClients = {
     get cloudFormation() {
       if (!cloudFormation) {
@@ -103,12 +141,7 @@ export function createAwsClients(options: AwsClientOptions, env: NodeJS.ProcessE
       if (!pricing) {
         const sdk = require('@aws-sdk/client-pricing') as typeof import('@aws-sdk/client-pricing');
         // An unreachable endpoint must fail fast: the estimate then falls back to the offline table.
-        pricing = new sdk.PricingClient({
-          ...config,
-          region: PRICING_REGION,
-          maxAttempts: 2,
-          requestHandler: { connectionTimeout: 5000, requestTimeout: 20000 },
-        });
+        pricing = new sdk.PricingClient({ ...config, region: PRICING_REGION, maxAttempts: Math.min(config.maxAttempts, 2) });
       }
       return pricing;
     },
@@ -125,6 +158,13 @@ export function createAwsClients(options: AwsClientOptions, env: NodeJS.ProcessE
         secretsManager = new sdk.SecretsManagerClient(config);
       }
       return secretsManager;
+    },
+    get cloudWatch() {
+      if (!cloudWatch) {
+        const sdk = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
+        cloudWatch = new sdk.CloudWatchClient(config);
+      }
+      return cloudWatch;
     },
     region: () => resolveRegion(clients.cloudFormation),
   };

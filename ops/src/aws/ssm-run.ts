@@ -11,7 +11,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { Clock, Sleep } from '../context';
-import { HostUnreachable, Interrupted, OpsError } from '../errors';
+import { HostStateUnknown, HostUnreachable, Interrupted, OpsError } from '../errors';
 import { hasErrorName, isThrottling, toOpsError } from './classify-error';
 
 /** SSM keeps only the first 24,000 characters of a command's stdout. */
@@ -214,14 +214,38 @@ export async function runScriptOnHosts(
 ): Promise<Map<string, ScriptResult | OpsError>> {
   const result = new Map<string, ScriptResult | OpsError>();
   if (instanceIds.length === 0) return result;
-  const statuses = await agentStatuses(ssm, instanceIds);
+  let statuses: Map<string, string>;
+  try {
+    statuses = await agentStatuses(ssm, instanceIds);
+  } catch (error) {
+    if (error instanceof Interrupted || options.signal?.aborted) throw new Interrupted();
+    // Like `status`: the agents' state is unknown, which says nothing about the hosts themselves.
+    const problem = toOpsError(error);
+    for (const id of instanceIds) result.set(id, new HostStateUnknown(id, `cannot read its SSM agent state (${problem.message})`));
+    return result;
+  }
   const online = instanceIds.filter((id) => statuses.get(id) === 'Online');
   for (const id of instanceIds) {
     if (!online.includes(id)) result.set(id, new HostUnreachable(id, describeAgentStatus(statuses.get(id) ?? 'NotRegistered')));
   }
   for (let i = 0; i < online.length; i += 50) {
     const batch = online.slice(i, i + 50);
-    const commandId = await sendScript(ssm, batch, script, options);
+    let commandId: string;
+    try {
+      commandId = await sendScript(ssm, batch, script, options);
+    } catch (error) {
+      if (error instanceof Interrupted || options.signal?.aborted) throw new Interrupted();
+      // One host that went away between the two calls must not hide the others: each on its own.
+      if (batch.length === 1) {
+        result.set(batch[0], toOpsError(error));
+        continue;
+      }
+      for (const id of batch) {
+        const one = await runScriptOnHosts(ssm, [id], script, options);
+        result.set(id, one.get(id)!);
+      }
+      continue;
+    }
     const outcomes = await Promise.all(
       batch.map((id) =>
         waitForInvocation(ssm, commandId, id, options).catch((error: unknown) => {

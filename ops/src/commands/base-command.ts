@@ -9,6 +9,7 @@ import type { OpsContext } from '../context';
 import { ExitCode, Interrupted, OpsError, UsageProblem, formatErrorLine, oneLine } from '../errors';
 import { createSpinner } from '../output/spinner';
 import { createStyle } from '../output/style';
+import { stderrColor } from '../output/terminal';
 import { isRegion } from './validators';
 
 export abstract class GmOpsCommand extends Command<OpsContext> {
@@ -25,6 +26,7 @@ export abstract class GmOpsCommand extends Command<OpsContext> {
   protected io(): CommandIO {
     const { services, stdout, stderr } = this.context;
     const style = createStyle(services.terminal.color);
+    const errorStyle = createStyle(stderrColor(services.terminal));
     return {
       services,
       style,
@@ -32,7 +34,7 @@ export abstract class GmOpsCommand extends Command<OpsContext> {
         stdout.write(text);
       },
       notice: (text) => {
-        stderr.write(`${style.dim('gm-ops:')} ${oneLine(text)}\n`);
+        stderr.write(`${errorStyle.dim('gm-ops:')} ${oneLine(text)}\n`);
       },
       spinner: (json) => createSpinner(stderr, services.terminal, json),
       aws: () => (this.clients ??= services.aws({ region: this.region, profile: this.profile })),
@@ -60,7 +62,7 @@ export abstract class GmOpsCommand extends Command<OpsContext> {
       const { toOpsError } = require('../aws/classify-error') as typeof import('../aws/classify-error');
       problem = toOpsError(error, { profile: this.profile ?? (env.AWS_PROFILE || undefined) });
     }
-    stderr.write(formatErrorLine(problem, services.terminal.color));
+    stderr.write(formatErrorLine(problem, stderrColor(services.terminal)));
     if (env.GM_OPS_DEBUG && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
     return problem.exitCode ?? ExitCode.failure;
   }

@@ -23,6 +23,7 @@ export class HealthCommand extends GmOpsCommand {
       ['Check that every service of my-stack really works', '$0 health my-stack --deep'],
       ['Watch two deployments every 10 seconds', '$0 health my-stack other-stack --watch --interval 10s'],
       ['One JSON document, for a monitor', '$0 health my-stack --json'],
+      ['Replace the host when a check fails 3 rounds in a row (asks first)', '$0 health my-stack --watch --replace-on-critical'],
     ],
   });
 
@@ -44,6 +45,12 @@ export class HealthCommand extends GmOpsCommand {
 
   json = Option.Boolean('--json', false, { description: 'Print JSON (one document per round)' });
 
+  replaceOnCritical = Option.Boolean('--replace-on-critical', false, {
+    description: 'With --watch: a deployment whose check failed 3 rounds in a row gets its host replaced (marked Unhealthy), after confirmation',
+  });
+
+  yes = Option.Boolean('-y,--yes', false, { description: 'Confirm --replace-on-critical without asking' });
+
   names = Option.Rest({ name: 'name' });
 
   async execute(): Promise<number> {
@@ -54,6 +61,12 @@ export class HealthCommand extends GmOpsCommand {
     if (this.deep && this.direct) {
       throw new UsageProblem('--deep cannot be combined with --direct: the functional check runs on the host, through SSM', 'drop --direct (see `gm-ops health --help`)');
     }
+    if (this.replaceOnCritical && !this.watch) {
+      throw new UsageProblem('--replace-on-critical needs --watch: a host is replaced only after 3 failed rounds in a row', 'see `gm-ops health --help`');
+    }
+    if (this.replaceOnCritical && !this.yes && !this.context.services.prompt.available) {
+      throw new UsageProblem('--replace-on-critical asks before replacing a host: run it at a terminal, or pass --yes', 'see `gm-ops health --help`');
+    }
     const { runHealth } = await import('../health/run');
     return runHealth(this.io(), {
       names: this.names,
@@ -63,6 +76,8 @@ export class HealthCommand extends GmOpsCommand {
       intervalMs: this.interval ?? 30_000,
       timeoutMs: this.timeout ?? 8000,
       json: this.json,
+      replaceOnCritical: this.replaceOnCritical,
+      yes: this.yes,
     });
   }
 }

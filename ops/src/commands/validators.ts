@@ -94,3 +94,16 @@ export const isSince = t.makeValidator<unknown, string>({
     }
   },
 });
+
+/** A whole number within bounds (`--limit`), coerced. */
+export function isWholeNumber(min: number, max: number) {
+  return t.makeValidator<unknown, number>({
+    test: (value, state): value is number => {
+      const text = typeof value === 'string' ? value.trim() : '';
+      if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+        return fail(state, `expected a whole number from ${min} to ${max} (got "${String(value)}")`);
+      }
+      return coerce(state, Number(text));
+    },
+  });
+}

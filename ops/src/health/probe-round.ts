@@ -3,13 +3,11 @@
  * probes of a host in it), or directly from here (--direct) to the tier's entry point.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { runScriptOnHosts, scriptFailure } from '../aws/ssm-run';
 import { SERVICES } from '../contract';
 import type { Clock, Sleep } from '../context';
 import { entryOf } from '../discovery/endpoints';
 import { OpsError } from '../errors';
 import { probeHttp, probeTcp, type DirectProbeOptions } from './direct-probes';
-import { hostProbeScript, hostProbeSeconds, parseHostProbes } from './host-probes';
 import type { ProbeResult } from './levels';
 import type { HealthTarget } from './targets';
 
@@ -39,7 +37,9 @@ export interface SsmRoundOptions extends ProbeRoundOptions {
 
 /** The host row, or undefined when the host runs. */
 function hostProblem(target: HealthTarget): ProbeResult | undefined {
-  if (!target.compute) return { service: 'deployment', check: 'stacks', outcome: 'skipped', detail: 'no compute stack (data stack only)' };
+  if (!target.compute) {
+    return { service: 'deployment', check: 'stacks', outcome: 'down', detail: `no compute stack: the deployment has no host (data stack only; \`gm-ops restore ${target.name}\` redeploys it)` };
+  }
   const lookup = target.lookup;
   if (!lookup) return { service: 'host', check: 'asg', outcome: 'down', detail: 'the stack has no AutoScalingGroupName output' };
   if (!lookup.groupExists) return { service: 'host', check: 'asg', outcome: 'down', detail: `auto scaling group ${lookup.autoScalingGroupName} not found` };
@@ -110,6 +110,10 @@ export async function probeDirectRound(targets: readonly HealthTarget[], options
 }
 
 export async function probeSsmRound(targets: readonly HealthTarget[], options: SsmRoundOptions): Promise<DeploymentHealth[]> {
+  // Loaded here, not at the top: `--direct` must not pay for the SSM client and the script parsers
+  // before its probes start (issue 13, bench).
+  const { runScriptOnHosts, scriptFailure } = require('../aws/ssm-run') as typeof import('../aws/ssm-run');
+  const { hostProbeScript, hostProbeSeconds, parseHostProbes } = require('./host-probes') as typeof import('./host-probes');
   const running = targets.filter((t) => !hostProblem(t)).map((t) => t.lookup!.host!.instanceId);
   const token = options.randomId();
   const deep = options.deep === true;
@@ -125,11 +129,14 @@ export async function probeSsmRound(targets: readonly HealthTarget[], options: S
     const problem = hostProblem(target);
     if (problem) return { ...base, results: [problem] };
     const result = outputs.get(base.instanceId!);
-    const output = result instanceof OpsError || !result ? result : (scriptFailure(result, token) ?? result);
-    if (!output || output instanceof OpsError) {
-      const detail = output ? output.message : 'no result';
-      return { ...base, results: [{ service: 'host', check: 'ssm', outcome: 'down', detail }] };
+    if (!result || result instanceof OpsError) {
+      // The probes did not run (agent offline or lost for a moment, no answer in time, an AWS call
+      // failed): no evidence either way about the services.
+      return { ...base, results: [{ service: 'host', check: 'ssm', outcome: 'unknown', detail: result ? result.message : 'no result' }] };
     }
+    const failed = scriptFailure(result, token);
+    if (failed) return { ...base, results: [{ service: 'host', check: 'ssm', outcome: 'down', detail: failed.message }] };
+    const output = result;
     return { ...base, results: [hostRow(target), ...parseHostProbes(output.stdout, token, options.timeoutMs, deep)] };
   });
 }

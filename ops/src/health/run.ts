@@ -15,6 +15,10 @@ export interface HealthOptions {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly json: boolean;
+  /** Under --watch, mark the host of a deployment with a CRITICAL check Unhealthy (after confirmation). */
+  readonly replaceOnCritical?: boolean;
+  /** Confirm the replacement without asking. */
+  readonly yes?: boolean;
 }
 
 const CLEAR_SCREEN = '\u001b[H\u001b[2J';
@@ -41,6 +45,14 @@ export async function runHealth(io: CommandIO, options: HealthOptions): Promise<
   };
 
   let lastGood: DeploymentHealth[] | undefined;
+  const replacer = options.replaceOnCritical
+    ? new (require('./replace') as typeof import('./replace')).CriticalReplacer({
+        autoScaling: clients.autoScaling,
+        prompt: services.prompt,
+        yes: options.yes === true,
+        notice: io.notice,
+      })
+    : undefined;
   const probe = async (): Promise<DeploymentHealth[]> => {
     spinner.start(options.direct ? 'Probing entry points…' : options.deep ? 'Probing hosts and checking that each service works, through SSM…' : 'Probing hosts through SSM…');
     try {
@@ -65,7 +77,7 @@ export async function runHealth(io: CommandIO, options: HealthOptions): Promise<
     sleep: services.sleep,
     signal: services.signal,
     probe,
-    onRound: (round) => {
+    onRound: async (round) => {
       if (options.json) {
         io.write(`${JSON.stringify(roundJson(round), null, options.watch ? undefined : 2)}\n`);
       } else if (options.watch) {
@@ -73,6 +85,7 @@ export async function runHealth(io: CommandIO, options: HealthOptions): Promise<
       } else {
         io.write(renderRound(round, io.style, false));
       }
+      if (replacer && lastGood) await replacer.act(round, new Map(lastGood.map((d) => [d.name, d.instanceId])));
     },
   });
   if (!last) throw new Interrupted();

@@ -18,7 +18,7 @@ export interface HealthLoopOptions {
   readonly signal: AbortSignal;
   /** One round of probes (re-resolving the hosts: they get replaced). */
   readonly probe: () => Promise<DeploymentHealth[]>;
-  readonly onRound: (round: HealthRound) => void;
+  readonly onRound: (round: HealthRound) => void | Promise<void>;
 }
 
 /** Returns the last completed round (undefined if interrupted before the first). */
@@ -30,7 +30,7 @@ export async function runHealthLoop(options: HealthLoopOptions): Promise<HealthR
     const deployments = await options.probe();
     if (options.signal.aborted && last) break;
     last = buildRound(round, startedAt, options.mode, deployments, failures, options.deep === true);
-    options.onRound(last);
+    await options.onRound(last);
     if (!options.watch || options.signal.aborted) break;
     const elapsed = options.clock.now() - startedAt;
     await options.sleep(Math.max(0, options.intervalMs - elapsed), options.signal);

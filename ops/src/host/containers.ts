@@ -10,7 +10,7 @@ export interface ContainerState {
   readonly service: string;
   /** created, running, restarting, exited, paused, dead; or "missing" when no container exists. */
   readonly state: string;
-  /** healthy, unhealthy, starting, or "none" when the image/compose file configures no healthcheck. */
+  /** healthy, unhealthy, starting, "none" when the image/compose file configures no healthcheck, "missing" with no container. */
   readonly health: string;
   readonly restarts: number;
   readonly startedAt?: string;
@@ -78,13 +78,14 @@ export function parseContainers(stdout: string, token: string): ContainersReport
     });
   }
   const containers: ContainerState[] = SERVICES.map(
-    (s) => found.get(s.name) ?? { service: s.name, state: 'missing', health: 'none', restarts: 0 },
+    (s) => found.get(s.name) ?? { service: s.name, state: 'missing', health: 'missing', restarts: 0 },
   );
   for (const [service, state] of found) if (!SERVICES.some((s) => s.name === service)) containers.push(state);
   return { dockerAvailable, containers };
 }
 
-/** "healthy", "unhealthy", or the honest "no healthcheck configured" (not "unknown"). */
+/** "healthy", "unhealthy", the honest "no healthcheck configured" (not "unknown"), or "no container". */
 export function describeDockerHealth(health: string): string {
+  if (health === 'missing') return 'no container';
   return health === 'none' ? 'no healthcheck configured' : health;
 }

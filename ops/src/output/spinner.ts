@@ -12,6 +12,15 @@ export interface Spinner {
 
 const silent: Spinner = { start() {}, update() {}, stop() {} };
 
+/** The spinners on screen now, so that Ctrl-C can clear their line before the process exits. */
+const spinning = new Set<import('ora').Ora>();
+
+/** Stops every spinner on screen: its line cleared, the cursor shown again. */
+export function stopAllSpinners(): void {
+  for (const instance of spinning) instance.stop();
+  spinning.clear();
+}
+
 export function createSpinner(stderr: NodeJS.WritableStream, terminal: TerminalInfo, json: boolean): Spinner {
   if (!terminal.interactive || json) return silent;
   let instance: import('ora').Ora | undefined;
@@ -25,16 +34,19 @@ export function createSpinner(stderr: NodeJS.WritableStream, terminal: TerminalI
           discardStdin: false,
           hideCursor: true,
           // ora colors its frame only when `color` is truthy.
-          color: (terminal.color ? 'cyan' : false) as import('ora').Color,
+          color: ((terminal.errorColor ?? terminal.color) ? 'cyan' : false) as import('ora').Color,
         });
       }
       instance.start(text);
+      spinning.add(instance);
     },
     update(text) {
       if (instance) instance.text = text;
     },
     stop() {
-      instance?.stop();
+      if (!instance) return;
+      instance.stop();
+      spinning.delete(instance);
     },
   };
 }

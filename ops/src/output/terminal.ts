@@ -16,15 +16,22 @@ export function detectTerminal(env: NodeJS.ProcessEnv, stdout: StreamLike, stder
   const forceColor = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0';
   const stdoutIsTTY = Boolean(stdout.isTTY);
   const stderrIsTTY = Boolean(stderr.isTTY);
-  let color: boolean;
-  if (noColor || env.FORCE_COLOR === '0') color = false;
-  else if (forceColor) color = true;
-  else color = stdoutIsTTY && !dumb && !ci;
+  const colorOn = (isTTY: boolean): boolean => {
+    if (noColor || env.FORCE_COLOR === '0') return false;
+    if (forceColor) return true;
+    return isTTY && !dumb && !ci;
+  };
   return {
-    color,
+    color: colorOn(stdoutIsTTY),
+    errorColor: colorOn(stderrIsTTY),
     interactive: stderrIsTTY && !dumb && !ci,
     redraw: stdoutIsTTY && !dumb && !ci,
   };
+}
+
+/** Whether lines written to stderr may carry colors. */
+export function stderrColor(terminal: TerminalInfo): boolean {
+  return terminal.errorColor ?? terminal.color;
 }
 
 /** Clipanion's colorDepth for the same decision. */

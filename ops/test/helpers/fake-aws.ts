@@ -26,6 +26,7 @@ import {
 import { EFSClient } from '@aws-sdk/client-efs';
 import { PricingClient } from '@aws-sdk/client-pricing';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { AwsClients } from '../../src/aws/clients';
 import { OUTPUT_KEYS, TAG_KEYS, computeStackName, dataStackName, type Tier } from '../../src/contract';
@@ -98,6 +99,7 @@ export class FakeAws {
       pricing: new PricingClient({ ...config, region: 'us-east-1' }),
       efs: new EFSClient(config),
       secretsManager: new SecretsManagerClient(config),
+      cloudWatch: new CloudWatchClient(config),
       region: async () => region,
     };
     return clients;

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { AwsClients } from '../../src/aws/clients';
 import { runCli } from '../../src/cli';
 import type { OpsContext, OpsServices, ProcessRunner, Prompt, TerminalInfo } from '../../src/context';
+import type { Questions } from '../../src/init/questions';
 
 export class FakeClock {
   constructor(public current = Date.parse('2025-01-15T12:00:00Z')) {}
@@ -41,6 +42,8 @@ export interface HarnessOptions {
   readonly processRunner?: ProcessRunner;
   /** Default: nobody at the terminal. */
   readonly prompt?: Prompt;
+  /** Free-text questions (`gm-ops init`); default: none. */
+  readonly questions?: Questions;
 }
 
 const noProcesses: ProcessRunner = {
@@ -92,6 +95,7 @@ export class Harness {
       cwd: () => options.cwd ?? os.tmpdir(),
       processRunner: options.processRunner ?? noProcesses,
       prompt: options.prompt ?? nobodyThere,
+      questions: options.questions,
     };
     this.context = {
       env: options.env ?? {},
