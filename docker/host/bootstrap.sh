@@ -37,8 +37,10 @@ export GM_PREFIX GM_HOST_ENV_FILE GM_ENV_FILE GM_EFS_MOUNT GM_RUNTIME_DIR
 readonly DOCKER_PACKAGE='docker-25.0.*'
 readonly CFN_BOOTSTRAP_PACKAGE='aws-cfn-bootstrap'
 readonly COMPOSE_VERSION='5.1.3'
+# The same values the Docker official image (docker:29, docker-library) verifies for v5.1.3.
 declare -rA COMPOSE_SHA256=(
   [x86_64]='a0298760c9772d2c06888fc8703a487c94c3c3b0134adeef830742a2fc7647b4'
+  [aarch64]='e8105a3e687ea7e0b0f81abe4bf9269c8a2801fb72c2b498b5ff2472bc54145f'
 )
 # Longest reason sent with a signal (the full story is in $GM_BOOTSTRAP_LOG).
 readonly MAX_REASON_CHARS=400

@@ -96,6 +96,8 @@ export abstract class GeuseComputeStack extends Stack {
       },
     });
     new CfnOutput(this, OUTPUT_KEYS.autoScalingGroupName, { value: this.hostConstruct.autoScalingGroup.autoScalingGroupName });
+    // gm-ops restore never replaces a host younger than this (plus a margin): it may still be booting.
+    new CfnOutput(this, OUTPUT_KEYS.bootstrapTimeoutMinutes, { value: String(config.bootstrapTimeoutMinutes) });
     return this.hostConstruct;
   }
 

@@ -78,6 +78,7 @@ export const OUTPUT_KEYS = {
   // compute stacks
   tier: 'Tier',
   autoScalingGroupName: 'AutoScalingGroupName',
+  bootstrapTimeoutMinutes: 'BootstrapTimeoutMinutes',
   n8nUrl: 'N8nUrl',
   entryUrl: 'EntryUrl',
   portForwardCommand: 'PortForwardCommand',

@@ -178,6 +178,45 @@ describe('restore: the host is dead or unhealthy, the stacks exist', () => {
     expect(stdout).toContain('healthy on i-young');
   });
 
+  it('a host launched 50 min ago is still waited for when the deployment declares a 90 min bootstrap timeout', async () => {
+    aws.addDeployment({ name: 'web', host: { id: 'i-slow' }, outputs: { BootstrapTimeoutMinutes: '90' } });
+    aws.instances.get('i-slow')!.LaunchTime = new Date('2025-01-15T11:10:00Z');
+    hostAnswers('i-slow', ['n8n']);
+    const { code, stdout } = await restore({}, 'web');
+    expect(code).toBe(1);
+    expect(stdout).toContain('Found: host i-slow launched 50 min ago and is not healthy yet: it is probably still booting.');
+    expect(stdout).toContain('1. Wait for i-slow (launched less than 100 min ago) instead of replacing it');
+    expect(data.terminated).toEqual([]);
+  });
+
+  it('an SSM agent in ConnectionLost is no evidence against the host: waited for, never terminated', async () => {
+    aws.addDeployment({ name: 'web', host: { id: 'i-old', agent: 'ConnectionLost' } });
+    hostAnswers('i-old');
+    aws.agents.set('i-old', 'ConnectionLost');
+    const { code, stdout } = await restore({ onSleep: () => aws.agents.set('i-old', 'Online') }, 'web', '--yes');
+    expect(code).toBe(0);
+    expect(stdout).toContain('Found: host i-old could not be checked (no conclusive evidence that it is unhealthy): it is not replaced.');
+    expect(stdout).toMatch(/Inconclusive\s+host: .*ConnectionLost/);
+    expect(data.terminated).toEqual([]);
+    expect(stdout).toContain('healthy on i-old');
+  });
+
+  it('one probe without an answer is inconclusive: the plan waits and names "no conclusive evidence"', async () => {
+    aws.addDeployment({ name: 'web', host: { id: 'i-old' } });
+    aws.agents.set('i-old', 'Online');
+    aws.hosts.set('i-old', (script) => {
+      const probes = healthyProbeLines(tokenOf(script)).split('\n').filter((line) => !line.includes('\tqdrant\t'));
+      return `${probes.join('\n')}\n${containerLines(tokenOf(script), ALL_RUNNING)}`;
+    });
+    const { code, stdout } = await restore({}, 'web', '--json');
+    expect(code).toBe(1);
+    const doc = JSON.parse(stdout);
+    expect(doc.plan ?? doc).toBeDefined();
+    expect(stdout).toContain('no conclusive evidence');
+    expect(stdout).toContain('qdrant: the host returned no result for this probe');
+    expect(data.terminated).toEqual([]);
+  });
+
   it('a group scaled to 0: set back to 1', async () => {
     aws.addDeployment({ name: 'web', host: null });
     data.onSetDesired = groupReplaces(GROUP, 'i-new').launch;

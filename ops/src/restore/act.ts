@@ -67,7 +67,7 @@ async function waitHealthy(
       if (host && host.instanceId !== previous && host.state === 'running') {
         const health = await probeHost(clients, name, tier, compute, lookup, options);
         if (health.healthy) return { instanceId: host.instanceId, elapsedMs: clock.now() - started };
-        status = `${host.instanceId} is starting (${health.down.map((d) => d.split(':')[0]).join(', ')} not healthy yet)`;
+        status = `${host.instanceId} is starting (${[...health.down, ...health.inconclusive].map((d) => d.split(':')[0]).join(', ')} not healthy yet)`;
       } else if (host && host.instanceId === previous) {
         status = `${previous} is ${host.lifecycleState ?? host.state}; waiting for its replacement`;
       } else if (host) {

@@ -12,7 +12,7 @@
  * data stack: they are looked for in every situation that involves building one.
  */
 import type { AwsClients } from '../aws/clients';
-import { TIERS, computeStackName, dataStackName, secretName, type Tier } from '../contract';
+import { OUTPUT_KEYS, TIERS, computeStackName, dataStackName, secretName, type Tier } from '../contract';
 import type { Clock, Sleep } from '../context';
 import { groupDeployments } from '../discovery/deployments';
 import { autoScalingGroupOf, resolveHosts, type HostInfo, type HostLookup } from '../discovery/hosts';
@@ -34,8 +34,21 @@ import {
   type SecretStatus,
 } from './retained';
 
-/** A host younger than this that is not healthy yet is still booting (the CreationPolicy's default timeouts). */
+/**
+ * A host younger than this that is not healthy yet is still booting: the CreationPolicy's default timeouts,
+ * for a compute stack deployed before it output its own (BootstrapTimeoutMinutes).
+ */
 export const BOOT_GRACE_MINUTES: Record<Tier, number> = { dev: 30, automation: 30, gpu: 45 };
+
+/** Added to the deployment's bootstrap timeout: the launch itself (instance start, cloud-init) comes before it. */
+export const BOOT_GRACE_MARGIN_MINUTES = 10;
+
+/** How long a host that is not healthy yet may still be booting: the deployment's bootstrap timeout plus a margin. */
+export function bootGraceMinutes(compute: StackSummary, tier: Tier): number {
+  const declared = compute.outputs[OUTPUT_KEYS.bootstrapTimeoutMinutes];
+  const minutes = declared !== undefined && /^[1-9][0-9]*$/.test(declared.trim()) ? Number(declared) : undefined;
+  return minutes !== undefined ? minutes + BOOT_GRACE_MARGIN_MINUTES : BOOT_GRACE_MINUTES[tier];
+}
 
 export type Situation =
   | { readonly kind: 'healthy'; readonly compute: StackSummary; readonly host: HostInfo }
@@ -109,7 +122,10 @@ export interface AssessOptions {
 
 export interface HostHealth {
   readonly healthy: boolean;
+  /** Conclusive failures ("service: detail"): the only evidence that justifies replacing a host. */
   readonly down: readonly string[];
+  /** Probes without an answer either way (SSM agent lost for a moment, no result in time). */
+  readonly inconclusive: readonly string[];
   readonly results: readonly ProbeResult[];
 }
 
@@ -124,8 +140,15 @@ export async function probeHost(clients: AwsClients, name: string, tier: Tier, c
     signal: options.signal,
     randomId: options.randomId,
   });
-  const down = round.results.filter((r) => r.outcome !== 'up' && r.outcome !== 'skipped');
-  return { healthy: down.length === 0 && round.results.length > 1, down: down.map((r) => `${r.service}: ${r.detail}`), results: round.results };
+  const describe = (r: ProbeResult) => `${r.service}: ${r.detail}`;
+  const down = round.results.filter((r) => r.outcome === 'down');
+  const inconclusive = round.results.filter((r) => r.outcome === 'unknown');
+  return {
+    healthy: down.length === 0 && inconclusive.length === 0 && round.results.length > 1,
+    down: down.map(describe),
+    inconclusive: inconclusive.map(describe),
+    results: round.results,
+  };
 }
 
 /** The retained file system travels in cdk.json (see saved-config.ts), not on the command line. */
@@ -333,13 +356,22 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
       if (health.healthy) {
         return { deployment: name, region, situation: { kind: 'healthy', compute, host }, summary: `every service of ${name} is healthy on ${host.instanceId}`, facts, steps: [], fileSystemId };
       }
-      facts.push(['Not healthy', health.down.join('; ')]);
+      if (health.down.length > 0) facts.push(['Not healthy', health.down.join('; ')]);
+      if (health.inconclusive.length > 0) facts.push(['Inconclusive', health.inconclusive.join('; ')]);
+      if (health.down.length === 0) {
+        return plan(
+          { ...base, action: 'wait', host, reason: 'no conclusive evidence that the host is unhealthy' },
+          `host ${host.instanceId} could not be checked (no conclusive evidence that it is unhealthy): it is not replaced`,
+          waitSteps(`Wait for ${host.instanceId} to answer healthy (no conclusive evidence against it, so nothing to replace)`),
+        );
+      }
       const ageMinutes = host.launchedAt !== undefined ? (options.clock.now() - host.launchedAt) / 60_000 : Infinity;
-      if (ageMinutes < BOOT_GRACE_MINUTES[tier]) {
+      const graceMinutes = bootGraceMinutes(compute, tier);
+      if (ageMinutes < graceMinutes) {
         return plan(
           { ...base, action: 'wait', host, reason: `the host launched ${Math.floor(ageMinutes)} min ago and may still be booting` },
           `host ${host.instanceId} launched ${Math.floor(ageMinutes)} min ago and is not healthy yet: it is probably still booting`,
-          waitSteps(`Wait for ${host.instanceId} (launched less than ${BOOT_GRACE_MINUTES[tier]} min ago) instead of replacing it`),
+          waitSteps(`Wait for ${host.instanceId} (launched less than ${graceMinutes} min ago) instead of replacing it`),
         );
       }
       return plan(
