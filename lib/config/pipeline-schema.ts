@@ -23,6 +23,9 @@ const ENVIRONMENT_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const ENVIRONMENT_NAME_RULE = 'lowercase letters, digits and hyphens, starting with a letter, at most 20 characters';
 /** CodeStar Connections (now AWS CodeConnections) ARNs, both service prefixes. */
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:connection\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A complete, valid example: a placeholder in it would fail the very rule it explains. */
+const CONNECTION_ARN_RULE = 'expected a connection ARN (connection/ then the connection id, a UUID) such as '
+  + 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789';
 /** GitHub / GitLab / Bitbucket `owner/name` (GitLab groups may nest). */
 const OWNER_REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.-]+)+$/;
 /** CodeCommit repository names: up to 100 letters, digits, `.`, `_`, `-`. */
@@ -55,8 +58,7 @@ export const sourceSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('codestar-connection'),
     /** The connection (console: Developer Tools > Connections), authorised for the repository. */
-    connectionArn: z.string({ message: 'expected a connection ARN such as arn:aws:codeconnections:eu-west-1:123456789012:connection/<uuid>' })
-      .regex(CONNECTION_ARN, { message: 'expected a connection ARN such as arn:aws:codeconnections:eu-west-1:123456789012:connection/<uuid>' }),
+    connectionArn: z.string({ message: CONNECTION_ARN_RULE }).regex(CONNECTION_ARN, { message: CONNECTION_ARN_RULE }),
     /** `owner/name` on GitHub, GitHub Enterprise, GitLab or Bitbucket. */
     repository: z.string({ message: 'expected owner/name of the repository, such as my-org/geusemaker' })
       .regex(OWNER_REPOSITORY, { message: 'expected owner/name of the repository, such as my-org/geusemaker' }),

@@ -134,6 +134,8 @@ export const HOST_PATHS = {
   runtimeDir: '/opt/geusemaker',
   envFile: '/etc/geusemaker/runtime.env',
   bootstrapLog: '/var/log/geusemaker-bootstrap.log',
+  /** The host watchdog's last action, `<epoch seconds> <action> <service> <reason>` (docker/host/watchdog.sh). */
+  watchdogLastAction: '/run/geusemaker/watchdog/last-action',
 } as const;
 
 /** Hours in a billing month, as AWS prices it. */

@@ -193,7 +193,7 @@ describe('restore: the host is dead or unhealthy, the stacks exist', () => {
     aws.addDeployment({ name: 'web', host: { id: 'i-old', agent: 'ConnectionLost' } });
     hostAnswers('i-old');
     aws.agents.set('i-old', 'ConnectionLost');
-    const { code, stdout } = await restore({ onSleep: () => aws.agents.set('i-old', 'Online') }, 'web', '--yes');
+    const { code, stdout } = await restore({ onSleep: () => void aws.agents.set('i-old', 'Online') }, 'web', '--yes');
     expect(code).toBe(0);
     expect(stdout).toContain('Found: host i-old could not be checked (no conclusive evidence that it is unhealthy): it is not replaced.');
     expect(stdout).toMatch(/Inconclusive\s+host: .*ConnectionLost/);
@@ -211,9 +211,9 @@ describe('restore: the host is dead or unhealthy, the stacks exist', () => {
     const { code, stdout } = await restore({}, 'web', '--json');
     expect(code).toBe(1);
     const doc = JSON.parse(stdout);
-    expect(doc.plan ?? doc).toBeDefined();
-    expect(stdout).toContain('no conclusive evidence');
-    expect(stdout).toContain('qdrant: the host returned no result for this probe');
+    expect(doc).toMatchObject({ situation: 'replace-host', action: 'wait', confirmed: false });
+    expect(doc.summary).toContain('no conclusive evidence');
+    expect(doc.facts.Inconclusive).toMatch(/^qdrant: the host returned no result for this probe/);
     expect(data.terminated).toEqual([]);
   });
 

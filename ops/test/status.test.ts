@@ -72,6 +72,14 @@ describe('gm-ops status of a healthy deployment', () => {
     expect(stdout).toMatch(/qdrant\s+exited\s+unhealthy\s+4/);
   });
 
+  it('a container that does not exist: "no container", never "no healthcheck configured"', async () => {
+    aws.hosts.set('i-0abc', (script) => containerLines(tokenOf(script), ALL_RUNNING.filter((c) => c.service !== 'crawl4ai')));
+    const { code, stdout } = await runWith({ clients: aws.clients() }, 'status', 'my-stack');
+    expect(code).toBe(1);
+    const row = stdout.split('\n').find((line) => /^\s*crawl4ai\s/.test(line));
+    expect(row).toMatch(/crawl4ai\s+missing\s+no container\s/);
+  });
+
   it('still reports (exit 1) when the SSM agent is offline', async () => {
     aws.agents.set('i-0abc', 'ConnectionLost');
     const { code, stdout } = await runWith({ clients: aws.clients() }, 'status', 'my-stack');

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { ConfigError, DEPLOYMENTS_CONTEXT_KEY, loadDeployments } from '../../lib/config/load-config';
 import {
   PIPELINES_CONTEXT_KEY, PipelineConfig, availabilityZonesContextKey, loadPipelines,
@@ -127,7 +129,16 @@ describe('pipeline config errors: one line naming field, value and what is allow
   test('a bad connection ARN', () => {
     expect(errorOf({ team: { ...BASE, source: { ...BASE.source, connectionArn: 'arn:aws:codestar:eu-west-1:111111111111:connection/abc' } } })).toBe(
       'Invalid configuration: geusemaker:pipelines.team.source.connectionArn = "arn:aws:codestar:eu-west-1:111111111111:connection/abc": '
-      + 'expected a connection ARN such as arn:aws:codeconnections:eu-west-1:123456789012:connection/<uuid>');
+      + 'expected a connection ARN (connection/ then the connection id, a UUID) such as '
+      + 'arn:aws:codeconnections:eu-west-1:111111111111:connection/0a1b2c3d-4e5f-6789-abcd-ef0123456789');
+  });
+
+  test('the example ARN that the connection ARN message gives passes the schema itself', () => {
+    const message = errorOf({ team: { ...BASE, source: { ...BASE.source, connectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/<uuid>' } } });
+    const example = /such as (\S+)$/.exec(message)?.[1];
+    expect(example).toMatch(/^arn:/);
+    const [team] = load({ team: { ...BASE, source: { ...BASE.source, connectionArn: example } } });
+    expect(team.source).toMatchObject({ connectionArn: example });
   });
 
   test('a missing branch', () => {
@@ -220,5 +231,21 @@ describe('pipeline config errors: one line naming field, value and what is allow
       'Invalid configuration: geusemaker:pipelines.Team = "Team": pipeline names must be lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen, at most 31 characters');
     expect(errorOf('[1]')).toBe('Invalid configuration: geusemaker:pipelines = [1]: expected an object mapping pipeline names to their settings');
     expect(errorOf('{not json')).toBe('Invalid configuration: geusemaker:pipelines = "{not json": expected a JSON object of pipelines');
+  });
+});
+
+describe('the README', () => {
+  /** The pipeline example of README.md ("Promote through a pipeline"), exactly as a user would copy it into cdk.json. */
+  function readmePipelines(): unknown {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => b.includes(`"${PIPELINES_CONTEXT_KEY}"`));
+    expect(blocks).toHaveLength(1);
+    return (JSON.parse(`{${blocks[0]}}`) as Record<string, unknown>)[PIPELINES_CONTEXT_KEY];
+  }
+
+  test('its pipeline example passes the pipeline schema as written', () => {
+    const pipelines = load(readmePipelines());
+    expect(pipelines.map((p) => p.name)).toEqual(['team']);
+    expect(pipelines[0].environments.map((e) => e.name)).toEqual(['dev', 'staging', 'prod']);
   });
 });

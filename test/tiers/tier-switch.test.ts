@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 
-import { TIERS, Tier, computeStackName, dataStackName } from '../../ops/src/contract';
+import { OUTPUT_KEYS, TIERS, Tier, computeStackName, dataStackName } from '../../ops/src/contract';
 import { hostSubnetOutputKey } from '../../lib/data/data-stack';
 import { synthDeployment } from '../helpers/app';
 
@@ -27,6 +27,16 @@ describe('switching tier never touches the data', () => {
       const names = (of(tier).app as App).node.children.map((c) => c.node.id).filter((id) => id.startsWith('Geuse'));
       expect(names.sort()).toEqual([dataStackName('my-stack'), computeStackName(tier, 'my-stack')].sort());
     }
+  });
+
+  test('every compute stack outputs its bootstrap timeout (gm-ops restore waits that long for a booting host): 30/30/45 by default', () => {
+    const declared = TIERS.map((tier) => of(tier).compute.findOutputs(OUTPUT_KEYS.bootstrapTimeoutMinutes)[OUTPUT_KEYS.bootstrapTimeoutMinutes]?.Value);
+    expect(declared).toEqual(['30', '30', '45']);
+  });
+
+  test('the bootstrap timeout output follows bootstrapTimeoutMinutes from the configuration', () => {
+    const { compute } = synthDeployment('my-stack', { tier: 'dev', bootstrapTimeoutMinutes: 90 });
+    compute.hasOutput(OUTPUT_KEYS.bootstrapTimeoutMinutes, { Value: '90' });
   });
 
   test('every compute stack reads each host subnet from its own data stack output, never a split list (cfn-lint E1017)', () => {

@@ -17,6 +17,7 @@ import { assessStack, type StackAssessment } from '../discovery/stack-state';
 import type { StackSummary } from '../discovery/stacks';
 import { containersScript, parseContainers, type ContainerState } from '../host/containers';
 import { dataHealthScript, dataWarnings, parseDataHealth, type DataHealth } from './data-health';
+import { parseWatchdog, watchdogScript, type WatchdogStatus } from './watchdog';
 
 export interface StackStatus {
   readonly stack: StackSummary;
@@ -32,6 +33,8 @@ export interface ServicesStatus {
   readonly containers: ContainerState[];
   /** The newest backup set and the host's disk use (same SSM command), when the host reported them. */
   readonly data?: DataHealth;
+  /** The host watchdog's last action (same SSM command), when the host reported it. */
+  readonly watchdog?: WatchdogStatus;
 }
 
 export interface StatusReport {
@@ -65,7 +68,7 @@ async function stackStatus(clients: AwsClients, stack: StackSummary, region: str
 async function readServices(io: CommandIO, clients: AwsClients, instanceId: string): Promise<ServicesStatus> {
   const token = io.services.randomId();
   try {
-    const result = await runScript(clients.ssm, instanceId, `${containersScript(token)}\n${dataHealthScript(token)}`, {
+    const result = await runScript(clients.ssm, instanceId, `${containersScript(token)}\n${dataHealthScript(token)}\n${watchdogScript(token)}`, {
       sleep: io.services.sleep,
       clock: io.services.clock,
       signal: io.services.signal,
@@ -75,7 +78,7 @@ async function readServices(io: CommandIO, clients: AwsClients, instanceId: stri
     const failure = scriptFailure(result, token);
     if (failure) throw failure;
     const { containers, dockerAvailable } = parseContainers(result.stdout, token);
-    return { dockerAvailable, containers, data: parseDataHealth(result.stdout, token) };
+    return { dockerAvailable, containers, data: parseDataHealth(result.stdout, token), watchdog: parseWatchdog(result.stdout, token) };
   } catch (error) {
     const problem = toOpsError(error);
     if (problem.exitCode === 130) throw problem;

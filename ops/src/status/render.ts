@@ -4,6 +4,7 @@ import { formatAge, formatTime } from '../output/format';
 import type { Style } from '../output/style';
 import { renderFields, renderTable } from '../output/table';
 import type { StackStatus, StatusReport } from './gather';
+import { describeWatchdog } from './watchdog';
 
 function paintStatus(status: StackStatus, style: Style): string {
   const { condition } = status.assessment;
@@ -33,6 +34,13 @@ function problemLines(status: StackStatus | undefined, style: Style): string[] {
   if (assessment.remedy) lines.push(`  ${style.dim('fix')}    ${style.bold(assessment.remedy)}`);
   if (assessment.next) lines.push(`  ${style.dim('next')}   ${assessment.next}`);
   return lines;
+}
+
+/** The watchdog's last action, when the host reported it. */
+function watchdogFields(report: StatusReport, now: number): [string, string][] {
+  const watchdog = report.services?.watchdog;
+  if (!watchdog) return [];
+  return [['Watchdog', describeWatchdog(watchdog, (at) => `${formatAge(at, now)} (${formatTime(at)})`)]];
 }
 
 /** The newest backup and the host's disks, when the host reported them. */
@@ -75,6 +83,7 @@ export function renderStatus(report: StatusReport, style: Style, now: number): s
       ['AZ', host?.availabilityZone ?? '-'],
       ['File system', report.fileSystemId ?? '-'],
       ...dataFields(report, now),
+      ...watchdogFields(report, now),
     ],
     style,
   );
@@ -99,7 +108,7 @@ export function renderStatus(report: StatusReport, style: Style, now: number): s
         services.containers.map((c) => [
           c.service,
           c.state === 'running' ? style.green(c.state) : style.red(c.state),
-          c.health === 'healthy' ? style.green(c.health) : c.health === 'none' ? style.dim(describeDockerHealth(c.health)) : style.yellow(c.health),
+          c.health === 'healthy' ? style.green(c.health) : c.health === 'none' || c.health === 'missing' ? style.dim(describeDockerHealth(c.health)) : style.yellow(describeDockerHealth(c.health)),
           String(c.restarts),
           c.startedAt && !Number.isNaN(Date.parse(c.startedAt)) ? formatAge(Date.parse(c.startedAt), now) : '-',
           c.image ?? '-',
@@ -149,6 +158,7 @@ function stackJson(status: StackStatus | undefined): object | null {
 
 export function statusJson(report: StatusReport): object {
   const host = report.hostLookup?.host;
+  const { watchdog, ...services } = report.services ?? {};
   return {
     deployment: report.deployment,
     region: report.region ?? null,
@@ -172,7 +182,8 @@ export function statusJson(report: StatusReport): object {
     autoScalingGroup: report.hostLookup?.autoScalingGroupName ?? null,
     fileSystemId: report.fileSystemId ?? null,
     endpoints: report.endpoints,
-    services: report.services ?? null,
+    services: report.services ? services : null,
+    watchdog: watchdog ?? null,
     dataWarnings: report.dataWarnings,
     events: report.events.map((e) => ({ ...e, time: new Date(e.time).toISOString() })),
   };
