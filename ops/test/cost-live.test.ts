@@ -190,6 +190,44 @@ describe('gm-ops cost <name>', () => {
     expect(json.stderr).toMatch(/^gm-ops: offline estimate: access denied to pricing:GetProducts \(price table as of/);
   });
 
+  it('the Price List answers without a single price (an emulator, an empty catalogue): not "live", the labelled table', async () => {
+    deployment();
+    pricing.products.length = 0;
+    const { code, stdout } = await run('web', '--json');
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout);
+    expect(doc.source).toBe('offline');
+    expect(doc.offlineReason).toBe('AWS answered without a single price for eu-west-1');
+    const host = doc.resources.find((r: { name: string }) => r.name === 'Host i-0abc');
+    // The list prices come from the table; the spot price is still EC2's.
+    expect(host.costComponents[1]).toMatchObject({ name: 'Storage (gp3, /dev/xvda, 50 GB, vol-0root)', priceNotFound: false, source: 'offline' });
+    expect(host.costComponents[0]).toMatchObject({ priceNotFound: false, price: '0.05' });
+    const text = await run('web');
+    expect(text.stdout).toMatch(/^Cost of web in eu-west-1 \(OFFLINE ESTIMATE\)/);
+    expect(text.stdout).not.toContain('(live prices)');
+  });
+
+  it('secrets: every secret of the deployment, each once (the SecretArns output and the secrets its stacks created)', async () => {
+    aws.addDeployment({ name: 'llm', tier: 'gpu', host: { id: 'i-0gpu', spot: true, az: 'eu-west-1b', type: 'g5.xlarge' } });
+    const arn = (p: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:geusemaker/llm/${p}-AbCdEf`;
+    const purposes = ['postgres-password', 'n8n-encryption-key', 'n8n-jwt-secret', 'qdrant-api-key', 'crawl4ai-api-token', 'n8n-owner-password'];
+    setOutputs('GeuseData-llm', { SecretArns: purposes.map((p) => `${p}=${arn(p)}`).join(',') });
+    const secret = (logicalId: string, purpose: string) => ({
+      LogicalResourceId: logicalId,
+      PhysicalResourceId: arn(purpose),
+      ResourceType: 'AWS::SecretsManager::Secret',
+      ResourceStatus: 'CREATE_COMPLETE' as const,
+      LastUpdatedTimestamp: new Date(),
+    });
+    // The data stack created the six of the output and a seventh the output does not list.
+    data.stackResources.set('GeuseData-llm', [...purposes.map((p, i) => secret(`Secret${i}`, p)), secret('SecretExtra', 'gpu-model-token')]);
+    data.stackResources.set('GeuseGpu-llm', []);
+    pricing.add(ec2Product('eu-west-1', 'g5.xlarge', '1.123'), ...regionProducts('eu-west-1', EU));
+    const { code, stdout } = await run('llm');
+    expect(code).toBe(0);
+    expect(row(stdout, '├─ Secrets')).toMatch(/7\s+secret-months\s+\$2\.80$/);
+  });
+
   it('a deployment without a host: nothing charged for compute, said so', async () => {
     aws.addDeployment({ name: 'idle', host: null });
     data.stackResources.set('GeuseDev-idle', []);

@@ -250,12 +250,6 @@ describe('the offline fallback', () => {
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
-  it('throttling is an error, not a reason to go offline', async () => {
-    fake.pricingError = awsError('ThrottlingException', 'Rate exceeded');
-    const book = new PriceBook({ region: 'us-east-1', clock: new FakeClock(), table, pricing: pricingClient });
-    await expect(book.list('ec2:m6i.large')).rejects.toThrow('Rate exceeded');
-  });
-
   it('a region the table lacks: price not found, saying which regions it has', async () => {
     const book = new PriceBook({ region: 'ap-southeast-2', clock: new FakeClock(), table, offlineReason: '--offline' });
     const quote = await book.list('ec2:m6i.large');

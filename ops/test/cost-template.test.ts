@@ -99,6 +99,13 @@ describe('gm-ops cost --template on the synthesized dev tier, without AWS creden
     for (const component of doc.resources.flatMap((r: { costComponents: { source: string }[] }) => r.costComponents)) expect(component.source).toBe('offline');
   });
 
+  it("gm-ops init's dev figure is what cost --template gives offline for the synthesized dev and data stacks", async () => {
+    const result = await gmOps(['cost', '--template', DEV, '--template', DATA, '--offline', '--region', 'us-east-1', '--json']);
+    expect(result.code).toBe(0);
+    const { tierMonthlyCosts } = await import('../src/init/tier-cost');
+    expect((await tierMonthlyCosts('us-east-1')).monthly.dev.toString()).toBe(JSON.parse(result.stdout).totalMonthlyCost);
+  });
+
   it('the table says OFFLINE ESTIMATE in its title and footer, with the total', async () => {
     const { total } = handComputedMonthly('us-east-1');
     const result = await gmOps(['cost', '-t', DEV, '-t', DATA]);

@@ -13,7 +13,7 @@ export class CostCommand extends GmOpsCommand {
 
       \`--template\` prices synthesized templates before anything is deployed (\`npx cdk synth --quiet\` writes them to cdk.out); repeat it to add the data stack to the compute stack. The region is \`--region\`, else AWS_REGION, else us-east-1. It works without AWS credentials.
 
-      Prices come from the AWS Price List API (us-east-1, filtered by the region) and EC2 spot price history, cached on disk (list prices 24 h, spot 10 min; \`--cache-dir\`, GM_OPS_CACHE_DIR, default ~/.cache/geusemaker/prices). When AWS cannot be reached (no credentials, access denied, network) the shipped price table gives an estimate labelled OFFLINE, with its "as of" date; offline, a spot host is priced at its on-demand price. The footer and the JSON \`source\` field always say live, cached or offline.
+      Prices come from the AWS Price List API (us-east-1, filtered by the region) and EC2 spot price history, cached on disk (list prices 24 h, spot 10 min; \`--cache-dir\`, GM_OPS_CACHE_DIR, default ~/.cache/geusemaker/prices). When the Price List API fails in any way (no credentials, access denied, network, a timeout, a 5xx, an answer that is not a price list, or no price at all) the shipped price table gives an estimate labelled OFFLINE, with the reason and its "as of" date; offline, a spot host is priced at its on-demand price. The title, the footer and the JSON \`source\` field always say live, cached, offline, or none (nothing priced). A template given twice is priced once.
     `,
     examples: [
       ['What my-stack costs now', '$0 cost my-stack'],

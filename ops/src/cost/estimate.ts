@@ -53,6 +53,9 @@ export interface SinceLaunch {
   readonly note: string;
 }
 
+/** `none`: not one price was found anywhere (nothing to price, or AWS answered without prices). */
+export type ReportSource = PriceSourceKind | 'none';
+
 export interface CostReport {
   readonly kind: CostInventory['kind'];
   readonly subject: string;
@@ -65,7 +68,7 @@ export interface CostReport {
   readonly onDemandMonthlyCost?: Decimal;
   readonly monthlySavings?: Decimal;
   readonly sinceLaunch?: SinceLaunch;
-  readonly source: PriceSourceKind;
+  readonly source: ReportSource;
   readonly sourceDetail: string;
   readonly offlineReason?: string;
   readonly spotUnavailable?: string;
@@ -225,8 +228,9 @@ async function sinceLaunch(resource: CostResourceResult, part: InstancePart, boo
   };
 }
 
-function sourceSummary(book: PriceBook, now: number): { source: PriceSourceKind; detail: string; offlineReason?: string } {
-  const { counts, oldestCached } = book.usage();
+/** Where the prices came from, as a whole: offline as soon as one is, live only when one really was. */
+function sourceSummary(book: PriceBook, now: number): { source: ReportSource; detail: string; offlineReason?: string } {
+  const { counts, withoutPrice, listPrices, oldestCached } = book.usage();
   const live = counts.get('live') ?? 0;
   const cached = counts.get('cached') ?? 0;
   const offline = counts.get('offline') ?? 0;
@@ -238,12 +242,19 @@ function sourceSummary(book: PriceBook, now: number): { source: PriceSourceKind;
       offlineReason: reason,
     };
   }
+  if (listPrices === 0) {
+    if (withoutPrice > 0) {
+      return { source: 'none', detail: `no prices: AWS answered ${withoutPrice} price question${withoutPrice > 1 ? 's' : ''} for ${book.region} without a price` };
+    }
+    return { source: 'none', detail: 'no prices: nothing here is priced by gm-ops' };
+  }
   if (cached > 0) {
     const age = oldestCached !== undefined ? Math.max(0, Math.round((now - oldestCached) / 60_000)) : undefined;
     const ageText = age === undefined ? '' : age < 90 ? `, oldest fetched ${age} min ago` : `, oldest fetched ${Math.round(age / 60)} h ago`;
     return { source: 'cached', detail: `cached: ${cached} of ${cached + live} prices from the local price cache${ageText} (AWS Price List API, ${book.region})` };
   }
-  return { source: 'live', detail: `live: AWS Price List API (us-east-1) for ${book.region}${counts.size ? '' : ' (nothing priced)'} and EC2 spot price history` };
+  // Here every list price came from the Price List API just now.
+  return { source: 'live', detail: `live: AWS Price List API (us-east-1) for ${book.region} and EC2 spot price history` };
 }
 
 export async function estimate(inventory: CostInventory, book: PriceBook, now: number): Promise<CostReport> {

@@ -141,6 +141,18 @@ async function fileSystemResource(efs: EFSClient, fileSystemId: string, stack: s
   return { name: `File system ${fileSystemId}`, type: 'AWS::EFS::FileSystem', id: fileSystemId, stack, parts };
 }
 
+/**
+ * The deployment's secrets, each once: those its data stack lists in its `SecretArns` output (the
+ * imported ones too) and every Secrets Manager secret its stacks created (physical id: the ARN).
+ */
+export function deploymentSecrets(secretArnsOutput: string | undefined, stackResources: readonly StackResource[]): Set<string> {
+  const arns = new Set(Object.values(parseSecretArns(secretArnsOutput ?? '')).filter((arn): arn is string => Boolean(arn)));
+  for (const resource of stackResources) {
+    if (resource.type === 'AWS::SecretsManager::Secret' && present(resource)) arns.add(resource.physicalId ?? resource.logicalId);
+  }
+  return arns;
+}
+
 export async function deploymentInventory(clients: AwsClients, name: string): Promise<CostInventory> {
   const region = await clients.region();
   if (!region) throw new UsageProblem('no AWS region configured', 'pass --region, set AWS_REGION, or set a region in your AWS profile');
@@ -263,10 +275,7 @@ export async function deploymentInventory(clients: AwsClients, name: string): Pr
       nextToken = page?.NextToken;
     } while (nextToken);
   }
-  const secretCount = data
-    ? Object.keys(parseSecretArns(data.outputs[OUTPUT_KEYS.secretArns] ?? '')).length ||
-      dataResources.filter((r) => r.type === 'AWS::SecretsManager::Secret' && present(r)).length
-    : 0;
+  const secretCount = deploymentSecrets(data?.outputs[OUTPUT_KEYS.secretArns], [...dataResources, ...computeResources]).size;
   if (secretCount > 0) {
     resources.push({
       name: `Secrets (${secretCount})`,

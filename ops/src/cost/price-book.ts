@@ -1,14 +1,15 @@
 /**
  * Where every price of an estimate comes from, in this order: the disk cache (list prices 24 h, spot
  * 10 min), the live APIs (Price List in us-east-1, EC2 spot history in the deployment's region), and,
- * only when an API cannot be reached (no credentials, rejected credentials, access denied, network),
- * the shipped offline table. Each quote says which one it is; nothing offline passes as live.
+ * when an API fails in any way (no credentials, access denied, network, timeout, a 5xx, an answer that is
+ * not a price list, anything else) but a user interrupt, the shipped offline table, with the reason.
+ * Each quote says which one it is; nothing offline passes as live.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { PricingClient } from '@aws-sdk/client-pricing';
 import { classifyAwsError, isThrottling } from '../aws/classify-error';
 import type { Clock } from '../context';
-import { OpsError } from '../errors';
+import { Interrupted, oneLine } from '../errors';
 import { LIST_PRICE_TTL_MS, SPOT_PRICE_TTL_MS, noCache, type PriceCache } from './cache';
 import { isGlobalKey, priceSpec } from './catalogue';
 import { Decimal } from './decimal';
@@ -27,6 +28,10 @@ export interface PriceBookOptions {
   readonly ec2?: () => EC2Client;
   /** --offline: use the table without asking AWS; the reason is shown. */
   readonly offlineReason?: string;
+  /** The Price List API is not to be asked (it answered without prices before); spot history still is. */
+  readonly priceListUnavailable?: string;
+  /** Ctrl-C: the one failure that is not a reason to fall back to the table. */
+  readonly signal?: AbortSignal;
 }
 
 export interface SpotQuote {
@@ -45,14 +50,44 @@ interface StoredSpot {
   readonly points: { t: string; az: string; p: string; ts: number }[];
 }
 
-/** Why an API "cannot be reached", or undefined for errors that must surface (throttling, bugs). */
-export function unreachableReason(error: unknown, api: string): string | undefined {
-  if (error instanceof OpsError) return undefined;
-  if (isThrottling(error)) return undefined;
+const MAX_REASON = 160;
+
+function isInterrupt(error: unknown, signal?: AbortSignal): boolean {
+  if (signal?.aborted || error instanceof Interrupted) return true;
+  return Boolean(error && typeof error === 'object' && (error as { name?: unknown }).name === 'AbortError');
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function shortened(text: string): string {
+  const line = oneLine(text);
+  return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 1)}…` : line;
+}
+
+/**
+ * Why an API was not used, for every failure but a user interrupt (undefined): the estimate then falls
+ * back to the shipped table, labelled with this reason.
+ */
+export function unreachableReason(error: unknown, api: string, signal?: AbortSignal): string | undefined {
+  if (isInterrupt(error, signal)) return undefined;
+  if (isThrottling(error)) return `${api} throttled the requests`;
   const classified = classifyAwsError(error);
-  if (!classified) return undefined;
-  if (classified.message.startsWith('access denied')) return `access denied to ${api}`;
-  return classified.message.replace(/^cannot reach AWS/, 'network error');
+  if (classified && classified.name === 'OpsError') {
+    if (classified.message.startsWith('access denied')) return `access denied to ${api}`;
+    if (classified.message.startsWith('AWS did not answer in time')) return `${api} did not answer in time`;
+    return classified.message.replace(/^cannot reach AWS/, 'network error');
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const status = httpStatusOf(error);
+  const name = error instanceof Error && error.name && error.name !== 'Error' ? error.name : undefined;
+  if (/not JSON|Unexpected token|<html|<!doctype|Deserialization error|SyntaxError/i.test(`${name ?? ''} ${message}`)) {
+    return `${api} answered something that is not a price list${status ? ` (HTTP ${status})` : ''}`;
+  }
+  if (status !== undefined && status >= 500) return `${api} failed (HTTP ${status}${name ? ` ${name}` : ''})`;
+  return shortened(`${api} failed: ${name ? `${name}: ` : ''}${message || 'unknown error'}`);
 }
 
 export class PriceBook {
@@ -62,11 +97,14 @@ export class PriceBook {
   private spotDown?: string;
   private readonly pending = new Map<string, Promise<PriceQuote>>();
   private readonly used = new Map<PriceSourceKind, number>();
+  private answeredWithoutPrice = 0;
+  private fromPriceList = 0;
+  private listPrices = 0;
   private oldestCached?: number;
 
   constructor(private readonly options: PriceBookOptions) {
     this.cache = options.cache ?? noCache;
-    this.pricingDown = options.offlineReason;
+    this.pricingDown = options.offlineReason ?? options.priceListUnavailable;
     this.spotDown = options.offlineReason;
   }
 
@@ -83,9 +121,25 @@ export class PriceBook {
     return { pricing: this.pricingDown, spot: this.spotDown };
   }
 
-  /** How many quotes came from each source, and the oldest cached answer. */
-  usage(): { readonly counts: ReadonlyMap<PriceSourceKind, number>; readonly oldestCached?: number } {
-    return { counts: this.used, oldestCached: this.oldestCached };
+  /**
+   * How many prices came from each source (a live or cached answer without a price is not one: it is
+   * counted in `withoutPrice`), and the oldest cached answer.
+   */
+  usage(): {
+    readonly counts: ReadonlyMap<PriceSourceKind, number>;
+    readonly withoutPrice: number;
+    /** List prices the Price List API itself gave just now (not spot history). */
+    readonly fromPriceList: number;
+    /** List prices from the Price List API, now or earlier (cache). */
+    readonly listPrices: number;
+    readonly oldestCached?: number;
+  } {
+    return { counts: this.used, withoutPrice: this.answeredWithoutPrice, fromPriceList: this.fromPriceList, listPrices: this.listPrices, oldestCached: this.oldestCached };
+  }
+
+  private recordAnswer(source: Exclude<PriceSourceKind, 'offline'>, hasPrice: boolean, storedAt?: number): void {
+    if (hasPrice) this.record(source, storedAt);
+    else this.answeredWithoutPrice += 1;
   }
 
   private record(source: PriceSourceKind, storedAt?: number): void {
@@ -109,8 +163,10 @@ export class PriceBook {
     const global = isGlobalKey(key);
     const cacheKey = `list/${global ? 'global' : this.options.region}/${key}`;
     const hit = this.cache.get<StoredList>(cacheKey, LIST_PRICE_TTL_MS);
-    if (hit) {
-      this.record('cached', hit.storedAt);
+    const cachedWithoutPrice = hit !== undefined && (hit.value.notFound !== undefined || hit.value.tiers.length === 0);
+    if (hit && !(cachedWithoutPrice && this.options.priceListUnavailable)) {
+      this.recordAnswer('cached', !cachedWithoutPrice, hit.storedAt);
+      if (!cachedWithoutPrice) this.listPrices += 1;
       return { key, tiers: loadTiers(hit.value.tiers), source: 'cached', fetchedAt: hit.storedAt, description: hit.value.description, notFound: hit.value.notFound };
     }
     if (!this.pricingDown && this.options.pricing) {
@@ -118,11 +174,16 @@ export class PriceBook {
         const price = await queryPrice(this.options.pricing(), spec.query(this.options.region), global ? undefined : this.options.region);
         const fetchedAt = this.options.clock.now();
         this.cache.set<StoredList>(cacheKey, { tiers: storeTiers(price.tiers), description: price.description, notFound: price.notFound });
-        this.record('live');
+        const hasPrice = !price.notFound && price.tiers.length > 0;
+        this.recordAnswer('live', hasPrice);
+        if (hasPrice) {
+          this.fromPriceList += 1;
+          this.listPrices += 1;
+        }
         return { key, tiers: price.tiers, source: 'live', fetchedAt, description: price.description, notFound: price.notFound };
       } catch (error) {
-        const reason = unreachableReason(error, 'pricing:GetProducts');
-        if (!reason) throw error;
+        const reason = unreachableReason(error, 'pricing:GetProducts', this.options.signal);
+        if (!reason) throw error instanceof Interrupted ? error : new Interrupted();
         this.pricingDown = reason;
       }
     }
@@ -143,7 +204,7 @@ export class PriceBook {
   private async spot(cacheKey: string, fetch: (ec2: EC2Client) => Promise<SpotPoint[]>): Promise<SpotQuote | undefined> {
     const hit = this.cache.get<StoredSpot>(cacheKey, SPOT_PRICE_TTL_MS);
     if (hit) {
-      this.record('cached', hit.storedAt);
+      this.recordAnswer('cached', hit.value.points.length > 0, hit.storedAt);
       return {
         points: hit.value.points.map((p) => ({ instanceType: p.t, availabilityZone: p.az, price: Decimal.parse(p.p), timestamp: p.ts })),
         source: 'cached',
@@ -157,11 +218,11 @@ export class PriceBook {
       this.cache.set<StoredSpot>(cacheKey, {
         points: points.map((p) => ({ t: p.instanceType, az: p.availabilityZone, p: p.price.toString(), ts: p.timestamp })),
       });
-      this.record('live');
+      this.recordAnswer('live', points.length > 0);
       return { points, source: 'live', fetchedAt };
     } catch (error) {
-      const reason = unreachableReason(error, 'ec2:DescribeSpotPriceHistory');
-      if (!reason) throw error;
+      const reason = unreachableReason(error, 'ec2:DescribeSpotPriceHistory', this.options.signal);
+      if (!reason) throw error instanceof Interrupted ? error : new Interrupted();
       this.spotDown = reason;
       return undefined;
     }

@@ -42,7 +42,8 @@ function costCell(component: CostComponent): string {
 }
 
 function sourceLabel(report: CostReport): string {
-  return report.source === 'offline' ? 'OFFLINE ESTIMATE' : `${report.source} prices`;
+  if (report.source === 'offline') return 'OFFLINE ESTIMATE';
+  return report.source === 'none' ? 'no prices' : `${report.source} prices`;
 }
 
 export function renderCost(report: CostReport, style: Style): string {

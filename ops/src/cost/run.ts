@@ -1,9 +1,10 @@
 /** `gm-ops cost <name>` and `gm-ops cost --template <file>...`. */
+import * as path from 'node:path';
 import type { AwsClients } from '../aws/clients';
 import type { CommandIO } from '../command-io';
 import { ExitCode, UsageProblem } from '../errors';
 import { DiskPriceCache, defaultCacheDir, noCache } from './cache';
-import { estimate } from './estimate';
+import { estimate, type CostReport } from './estimate';
 import { deploymentInventory } from './live';
 import type { CostInventory } from './model';
 import { loadOfflineTable } from './offline-table';
@@ -32,6 +33,22 @@ function templateRegion(options: CostOptions): string {
   return options.region ?? (options.env.AWS_REGION || options.env.AWS_DEFAULT_REGION || DEFAULT_TEMPLATE_REGION);
 }
 
+/** The templates, each once (by resolved path), with a note on stderr for each one given again. */
+function distinctTemplates(io: CommandIO, templates: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const distinct: string[] = [];
+  for (const file of templates) {
+    const resolved = path.resolve(file);
+    if (seen.has(resolved)) {
+      io.notice(`--template ${file} was given more than once: counted once`);
+      continue;
+    }
+    seen.add(resolved);
+    distinct.push(file);
+  }
+  return distinct;
+}
+
 export async function runCost(io: CommandIO, options: CostOptions): Promise<number> {
   if (options.name && options.templates.length > 0) {
     throw new UsageProblem('give a deployment name or --template, not both', 'see `gm-ops cost --help`');
@@ -53,7 +70,7 @@ export async function runCost(io: CommandIO, options: CostOptions): Promise<numb
       inventory = await deploymentInventory(clients, options.name);
     } else {
       const region = templateRegion(options);
-      const parts = options.templates.map((file) => templateInventory(file, region));
+      const parts = distinctTemplates(io, options.templates).map((file) => templateInventory(file, region));
       const notPriced = new Map<string, number>();
       for (const part of parts) for (const [type, count] of part.notPriced) notPriced.set(type, (notPriced.get(type) ?? 0) + count);
       inventory = {
@@ -67,16 +84,25 @@ export async function runCost(io: CommandIO, options: CostOptions): Promise<numb
       if (!options.offline) clients = options.clientsFor(region);
     }
     spinner.start('Pricing…');
-    const book = new PriceBook({
-      region: inventory.region,
-      clock: services.clock,
-      table,
-      cache,
-      offlineReason,
-      pricing: clients ? () => clients!.pricing : undefined,
-      ec2: clients ? () => clients!.ec2 : undefined,
-    });
-    const report = await estimate(inventory, book, services.clock.now());
+    const priceWith = (priceListUnavailable?: string): Promise<CostReport> => {
+      const book = new PriceBook({
+        region: inventory.region,
+        clock: services.clock,
+        table,
+        cache,
+        offlineReason,
+        priceListUnavailable,
+        signal: services.signal,
+        pricing: clients ? () => clients!.pricing : undefined,
+        ec2: clients ? () => clients!.ec2 : undefined,
+      });
+      return estimate(inventory, book, services.clock.now());
+    };
+    let report = await priceWith();
+    if (report.source === 'none' && report.priceNotFound.length > 0 && !offlineReason) {
+      // AWS answered, but with no price at all (an emulator, an empty catalogue): the table is a better answer.
+      report = await priceWith(`AWS answered without a single price for ${inventory.region}`);
+    }
     spinner.stop();
     io.write(options.json ? `${JSON.stringify(costJson(report), null, 2)}\n` : renderCost(report, io.style));
     if (options.json && report.source === 'offline') io.notice(`offline estimate: ${report.offlineReason ?? 'live prices unavailable'} (price table as of ${report.priceTable.asOf})`);

@@ -7,11 +7,13 @@ import * as fs from 'node:fs';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import type { CommandIO } from '../command-io';
 import { TIERS, computeStackName, type Tier } from '../contract';
+import { money } from '../cost/render';
 import { ExitCode, OpsError, UsageProblem } from '../errors';
 import { renderTable } from '../output/table';
 import { findProject } from '../restore/project';
 import { answersProblem, deploymentEntry, MARKETS, type InitAnswers } from './entry';
 import type { Questions } from './questions';
+import { tierMonthlyCosts } from './tier-cost';
 
 export const DEPLOYMENTS_KEY = 'geusemaker:deployments';
 
@@ -58,9 +60,13 @@ async function gather(io: CommandIO, options: InitOptions): Promise<Record<strin
   if (!name) throw nobody('--name', 'the deployment name');
   let tier = options.tier;
   if (tier === undefined && questions) {
+    const costs = await tierMonthlyCosts(options.region);
     io.notice('tiers:');
-    io.write(renderTable(['TIER', 'WHAT', 'FOR'], TIERS.map((t) => [t, ...TIER_TABLE[t]]), io.style, '  '));
-    io.write('  (what each costs: `npx cdk synth` then `gm-ops cost --template cdk.out/<stack>.template.json`)\n');
+    io.write(renderTable(['TIER', 'WHAT', 'FOR', 'MONTHLY'], TIERS.map((t) => [t, ...TIER_TABLE[t], `${money(costs.monthly[t])}/month`]), io.style, '  '));
+    io.write(
+      `  (monthly: the on-demand ceiling in ${costs.region}, from the shipped price table as of ${costs.asOf}; spot costs less, and traffic and storage add to it.` +
+        ' For your exact stack: `npx cdk synth` then `gm-ops cost --template cdk.out/<stack>.template.json`)\n',
+    );
     tier = await questions.ask(`Tier (${TIERS.join(', ')}):`, 'dev');
   }
   let vpcId = options.vpcId;
