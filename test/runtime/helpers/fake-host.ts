@@ -262,6 +262,9 @@ export class FakeHost {
       STUB_EVENTS: this.efs.events,
       STUB_HOST: this.id,
       STUB_REAL_SLEEP: REAL_SLEEP,
+      // A stub sleep that returns at once makes every polling loop (gm_run_bounded) spin on the CPU; a few
+      // milliseconds keep the loops honest and the machine free for the scripts under test.
+      STUB_SLEEP_REAL: '0.005',
       ...extra,
     };
   }
