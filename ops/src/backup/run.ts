@@ -1,5 +1,6 @@
 /** `gm-ops backup <name>` (one set now) and `gm-ops backups <name>` (the sets on the file system). */
 import { runScript, scriptFailure } from '../aws/ssm-run';
+import { formatBytes } from '../output/bytes';
 import type { CommandIO } from '../command-io';
 import { ExitCode, HostNotRunning, OpsError } from '../errors';
 import { findDeployment } from '../discovery/deployments';
@@ -47,17 +48,6 @@ export async function readSets(io: CommandIO, instanceId: string): Promise<Backu
   return sets;
 }
 
-function human(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
 export async function runBackups(io: CommandIO, options: { name: string; json: boolean }): Promise<number> {
   const spinner = io.spinner(options.json);
   spinner.start(`Reading the backup sets of ${options.name}…`);
@@ -72,7 +62,7 @@ export async function runBackups(io: CommandIO, options: { name: string; json: b
       io.write(`${options.name} has no backup sets yet (take one with \`gm-ops backup ${options.name}\`)\n`);
       return ExitCode.ok;
     }
-    const rows = [...sets].reverse().map((s) => `  ${s.name.padEnd(48)} ${s.created.padEnd(21)} ${human(s.bytes).padStart(10)}  runtime ${s.runtimeVersion}`);
+    const rows = [...sets].reverse().map((s) => `  ${s.name.padEnd(48)} ${s.created.padEnd(21)} ${formatBytes(s.bytes).padStart(10)}  runtime ${s.runtimeVersion}`);
     io.write(`Backup sets of ${options.name} (newest first)\n${rows.join('\n')}\n`);
     return ExitCode.ok;
   } finally {
@@ -97,7 +87,7 @@ export async function runBackup(io: CommandIO, options: { name: string; json: bo
     if (options.json) {
       io.write(`${JSON.stringify({ deployment: options.name, set: result.set, bytes: set?.bytes ?? null, created: set?.created ?? null }, null, 2)}\n`);
     } else {
-      io.write(`backup set ${result.set} written${set ? ` (${human(set.bytes)})` : ''}\n`);
+      io.write(`backup set ${result.set} written${set ? ` (${formatBytes(set.bytes)})` : ''}\n`);
     }
     return ExitCode.ok;
   } finally {

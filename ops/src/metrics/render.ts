@@ -1,21 +1,9 @@
 /** The metrics as one screen: host, services, file system with its last hour. */
 import type { Style } from '../output/style';
+import { formatBytes } from '../output/bytes';
 import { renderFields, renderTable } from '../output/table';
 import { sparkline } from './efs-metrics';
 import type { MetricsSnapshot } from './run';
-
-/** 1.5 GiB, 312 MiB, 20 KiB. */
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined || !Number.isFinite(bytes)) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
 
 const pct = (part: number | undefined, whole: number | undefined) => (part !== undefined && whole ? ` (${Math.round((part / whole) * 100)}%)` : '');
 
