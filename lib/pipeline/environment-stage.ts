@@ -1,6 +1,6 @@
 import { Stage, StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DeploymentStacks, addDeploymentStacks } from '../app';
+import { DeploymentStacks, addDeploymentStacks } from '../deployment-stacks';
 import { PipelineEnvironmentConfig, availabilityZonesContextKey } from '../config/pipeline-schema';
 
 export interface GeuseEnvironmentStageProps extends StageProps {

@@ -4,8 +4,8 @@ import { App, CfnResource } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as appModule from '../../lib/app';
-import { DeploymentStacks } from '../../lib/app';
+import * as deploymentStacksModule from '../../lib/deployment-stacks';
+import { DeploymentStacks } from '../../lib/deployment-stacks';
 import { GeuseAutomationStack } from '../../lib/tiers/automation-stack';
 import { GeuseDevStack } from '../../lib/tiers/dev-stack';
 import { GeuseGpuStack } from '../../lib/tiers/gpu-stack';
@@ -20,8 +20,8 @@ const SMALL_PIPELINE = { ...EXAMPLE_PIPELINE, environments: { dev: {} } };
  * added where the real stacks are created: around the real addDeploymentStacks.
  */
 function withStageCanary<T>(canary: (stacks: DeploymentStacks) => void, run: () => T): T {
-  const original = appModule.addDeploymentStacks;
-  const spy = jest.spyOn(appModule, 'addDeploymentStacks').mockImplementation((scope, config) => {
+  const original = deploymentStacksModule.addDeploymentStacks;
+  const spy = jest.spyOn(deploymentStacksModule, 'addDeploymentStacks').mockImplementation((scope, config) => {
     const stacks = original(scope, config);
     if (!(scope instanceof App)) canary(stacks);
     return stacks;
