@@ -4,33 +4,24 @@
  * the environment) with one line and exit 1; the first Ctrl-C ends a waiting command at once (130).
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { callBounds, clientConfig, DEFAULT_CALL_BOUNDS } from '../src/aws/clients';
+import { tcpServer } from './helpers/local-servers';
 import { BIN, bareEnv, gmOps } from './helpers/spawn-bin';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-ops-bounds-'));
-let server: net.Server;
+let server: Awaited<ReturnType<typeof tcpServer>>;
 let port = 0;
-let connections = 0;
-const sockets = new Set<net.Socket>();
 
 beforeAll(async () => {
-  server = net.createServer((socket) => {
-    connections += 1;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    // accepts, reads, never answers
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as net.AddressInfo).port;
+  server = await tcpServer();
+  port = server.port;
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -82,7 +73,7 @@ describe('an AWS endpoint that never answers', () => {
   );
 
   it('the first Ctrl-C ends a command waiting on AWS at once: exit 130, one line', async () => {
-    const before = connections;
+    const before = server.connections;
     const child = spawn(process.execPath, [BIN, 'list'], {
       env: silentAwsEnv({ GM_OPS_AWS_CONNECT_TIMEOUT_MS: '60000', GM_OPS_AWS_REQUEST_TIMEOUT_MS: '60000' }),
       cwd: tmp,
@@ -90,7 +81,7 @@ describe('an AWS endpoint that never answers', () => {
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    while (connections === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (server.connections === before) await new Promise((resolve) => setTimeout(resolve, 20));
     const interruptedAt = performance.now();
     child.kill('SIGINT');
     const code = await closed;

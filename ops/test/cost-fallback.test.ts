@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PricingClient } from '@aws-sdk/client-pricing';
@@ -14,39 +13,33 @@ import { loadOfflineTable } from '../src/cost/offline-table';
 import { PriceBook } from '../src/cost/price-book';
 import { Interrupted } from '../src/errors';
 import { FakeClock } from './helpers/harness';
+import { listenTracked } from './helpers/local-servers';
 import { bareEnv, gmOps } from './helpers/spawn-bin';
 
 type Answer = 'html-503' | 'html-200' | 'hang';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-ops-cost-fallback-'));
-const sockets = new Set<net.Socket>();
 let answer: Answer = 'html-503';
 let requests = 0;
-let server: http.Server;
+let closeServer: () => Promise<void>;
 let port = 0;
 
 /** What a load balancer or captive portal in front of an endpoint answers: an HTML page. */
 const HTML_PAGE = '<!DOCTYPE html>\n<html><head><title>503 Service Temporarily Unavailable</title></head><body><h1>503 Service Temporarily Unavailable</h1></body></html>\n';
 
 beforeAll(async () => {
-  server = http.createServer((request, response) => {
+  const server = http.createServer((request, response) => {
     requests += 1;
     request.resume();
     if (answer === 'hang') return;
     response.writeHead(answer === 'html-503' ? 503 : 200, { 'content-type': 'text/html' });
     response.end(HTML_PAGE);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as net.AddressInfo).port;
+  ({ port, close: closeServer } = await listenTracked(server));
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 

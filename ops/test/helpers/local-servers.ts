@@ -39,7 +39,6 @@ export async function httpServer(
   initial: Behaviour = 'ok',
   options: { tls?: { key: string; cert: string }; host?: string; port?: number } = {},
 ): Promise<LocalServer> {
-  const sockets = new Set<net.Socket>();
   const state = { behaviour: initial, requests: 0 };
   const handler: http.RequestListener = (request, response) => {
     state.requests += 1;
@@ -48,12 +47,8 @@ export async function httpServer(
     response.end('{"status":"ok"}');
   };
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
-  server.on('connection', (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
   const host = options.host ?? '127.0.0.1';
-  const port = await listen(server, host, options.port ?? 0);
+  const { port, close } = await listenTracked(server, host, options.port ?? 0);
   return {
     port,
     url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
@@ -69,6 +64,23 @@ export async function httpServer(
     set requests(value: number) {
       state.requests = value;
     },
+    close,
+  };
+}
+
+/**
+ * Starts `server` on `host` (127.0.0.1) and `port` (a free one); `close` also ends the connections it still holds (keep-alive or
+ * never answered), so a test's server never outlives it.
+ */
+export async function listenTracked(server: net.Server, host = '127.0.0.1', port = 0): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const bound = await listen(server, host, port);
+  return {
+    port: bound,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -77,21 +89,19 @@ export async function httpServer(
   };
 }
 
-/** A plain TCP server that accepts and says nothing (a TCP probe succeeds, an HTTP probe hangs). */
-export async function tcpServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+/** A plain TCP server that accepts and says nothing (a TCP probe succeeds, an HTTP probe or an AWS call hangs). */
+export async function tcpServer(): Promise<{ port: number; readonly connections: number; close(): Promise<void> }> {
+  let connections = 0;
+  const server = net.createServer(() => {
+    connections += 1;
   });
-  const port = await listen(server);
+  const { port, close } = await listenTracked(server);
   return {
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    get connections() {
+      return connections;
+    },
+    close,
   };
 }
 
