@@ -337,14 +337,7 @@ gm_export_compose_env() {
   else
     GM_N8N_PROTOCOL=http GM_N8N_SSL_KEY='' GM_N8N_SSL_CERT=''
   fi
-  # n8n's session cookie stays Secure everywhere; only a load balancer tier reached over plain http
-  # (automation without a certificate) turns it off, or nobody could log in there.
-  GM_N8N_SECURE_COOKIE=true
-  if [[ "$GM_TIER" != dev && "$GM_N8N_PUBLIC_URL" == http://* &&
-    ! "$GM_N8N_PUBLIC_URL" =~ ^http://(localhost|127\.0\.0\.1)([:/]|$) ]]; then
-    GM_N8N_SECURE_COOKIE=false
-  fi
-  export GM_N8N_SECURE_COOKIE GM_N8N_PROTOCOL GM_N8N_SSL_KEY GM_N8N_SSL_CERT GM_N8N_PUBLIC_URL
+  export GM_N8N_PROTOCOL GM_N8N_SSL_KEY GM_N8N_SSL_CERT GM_N8N_PUBLIC_URL
 }
 
 # gm_service_states: "service state health" per container of the project (docker compose ps).

@@ -284,7 +284,8 @@ describe('compose.yml', () => {
     expect(env.N8N_PROTOCOL).toBe('${GM_N8N_PROTOCOL:-http}');
     expect(env.N8N_SSL_KEY).toBe('${GM_N8N_SSL_KEY:-}');
     expect(env.N8N_SSL_CERT).toBe('${GM_N8N_SSL_CERT:-}');
-    expect(env.N8N_SECURE_COOKIE).toBe('${GM_N8N_SECURE_COOKIE:-true}');
+    // Never switched off: every tier serves n8n over HTTPS or on localhost.
+    expect(env.N8N_SECURE_COOKIE).toBe('true');
   });
 
   test('Qdrant gets its API key, Crawl4AI its token and shared memory', () => {
@@ -352,7 +353,7 @@ describe('env.example (local mode)', () => {
     const settings = new Set([...composeValues.matchAll(/\$\{(GM_[A-Z0-9_]+)/g)].map((m) => m[1]));
     for (const name of settings) {
       // computed by the host scripts / advanced
-      if (['GM_N8N_SECURE_COOKIE', 'GM_N8N_PROXY_HOPS', 'GM_N8N_PROTOCOL', 'GM_N8N_SSL_KEY', 'GM_N8N_SSL_CERT'].includes(name)) continue;
+      if (['GM_N8N_PROXY_HOPS', 'GM_N8N_PROTOCOL', 'GM_N8N_SSL_KEY', 'GM_N8N_SSL_CERT'].includes(name)) continue;
       expect(Object.keys(entries)).toContain(name);
     }
   });

@@ -42,7 +42,6 @@ test('n8n gets https, its key and certificate in the container, and the public I
   expect(upEnv).toContain('GM_N8N_SSL_KEY=/home/node/tls/n8n.key\n');
   expect(upEnv).toContain('GM_N8N_SSL_CERT=/home/node/tls/n8n.crt\n');
   expect(upEnv).toContain('GM_N8N_PUBLIC_URL=https://203.0.113.7:5678/\n');
-  expect(upEnv).toContain('GM_N8N_SECURE_COOKIE=true\n');
   // IMDSv2: the public address is read with a session token.
   const ipRead = host.calls().find((c) => c.endsWith('/latest/meta-data/public-ipv4'))!;
   expect(ipRead).toContain('-H X-aws-ec2-metadata-token: TOKEN-1');

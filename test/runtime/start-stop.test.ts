@@ -60,20 +60,13 @@ describe('start.sh', () => {
     expect(upEnv).toContain(`GM_EFS_MOUNT=${fleet.efs.dir}\n`);
   });
 
-  test('host.env settings reach compose; the dev tier keeps the Secure cookie even with a plain-http public URL', async () => {
+  test('host.env settings reach compose', async () => {
     const host = newHost('a', { GM_N8N_PUBLIC_URL: 'http://203.0.113.10:5678/' });
     expect((await host.run('start.sh')).code).toBe(0);
     const upEnv = host.readState('up.env');
     expect(upEnv).toContain('GM_N8N_PUBLIC_URL=http://203.0.113.10:5678/\n');
-    expect(upEnv).toContain('GM_N8N_SECURE_COOKIE=true\n');
     expect(upEnv).toContain('GM_N8N_PROTOCOL=http\n');
     expect(upEnv).toContain(`QDRANT_API_KEY=${SECRETS.QDRANT_API_KEY}\n`);
-  });
-
-  test('automation behind a plain-http load balancer keeps its current behaviour (Secure cookie off)', async () => {
-    const host = newHost('a', { GM_TIER: 'automation', GM_N8N_PUBLIC_URL: 'http://gm-alb-1.eu-west-1.elb.amazonaws.com' });
-    expect((await host.run('start.sh')).code).toBe(0);
-    expect(host.readState('up.env')).toContain('GM_N8N_SECURE_COOKIE=false\n');
   });
 
   test('GM_TIER=gpu adds the GPU override file', async () => {
