@@ -82,13 +82,12 @@ fc_one_line() {
   printf '%s' "$text"
 }
 
-# fc_config_value VALUE: VALUE quoted for a curl config file (backslash and double quote escaped).
+# fc_config_value VALUE: VALUE quoted for a curl config file, which escapes like a JSON string
+# (curl's tool_parsecfg.c: a backslash escapes the next character).
 fc_config_value() {
-  local v=$1
-  [[ "$v" =~ [[:cntrl:]] ]] && return 1
-  v=${v//\\/\\\\}
-  v=${v//\"/\\\"}
-  printf '"%s"' "$v"
+  local escaped
+  escaped=$(gm_json_escape "$1") || return 1
+  printf '"%s"' "$escaped"
 }
 
 # ---------------------------------------------------------------------------------------------

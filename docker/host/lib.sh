@@ -532,9 +532,9 @@ gm_fence_release() {
 gm_qdrant_api() {
   local method=$1 path=$2 key
   shift 2
-  # Inside a quoted curl config value a backslash escapes the next character (curl's tool_parsecfg.c).
-  key=${QDRANT_API_KEY//\\/\\\\}
-  key=${key//\"/\\\"}
+  # Inside a quoted curl config value a backslash escapes the next character (curl's tool_parsecfg.c),
+  # as in a JSON string.
+  key=$(gm_json_escape "$QDRANT_API_KEY") || { gm_error "qdrant: QDRANT_API_KEY contains control characters"; return 1; }
   printf 'header = "api-key: %s"\n' "$key" |
     curl -fsS --config - -X "$method" "$@" "$GM_QDRANT_URL$path"
 }
