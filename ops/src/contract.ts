@@ -87,17 +87,28 @@ export const OUTPUT_KEYS = {
 } as const;
 
 /**
- * The generated secrets of a deployment, one Secrets Manager secret each, named
- * `geusemaker/<deployment>/<purpose>`. `envVar` is the name the host's root-only env file uses.
+ * The secret values a host runs with. `envVar` is the name the host's root-only env file uses.
+ * - `stored`: one Secrets Manager secret each, named `geusemaker/<deployment>/<purpose>`, generated and retained by
+ *   the data stack. The n8n encryption key is the root of every derived value and must never change; the owner
+ *   password is the one value a person reads.
+ * - `derived`: computed on the host from the encryption key (HMAC-SHA256 of `geusemaker/<purpose>`, see
+ *   docker/host/lib.sh), so they cost nothing and are as stable as the key. A secret of the same name retained from a
+ *   deployment made before this layout wins over the derived value: its value is already inside the data.
  */
 export const SECRET_PURPOSES = [
-  { purpose: 'postgres-password', envVar: 'POSTGRES_PASSWORD' },
-  { purpose: 'n8n-encryption-key', envVar: 'N8N_ENCRYPTION_KEY' },
-  { purpose: 'n8n-jwt-secret', envVar: 'N8N_USER_MANAGEMENT_JWT_SECRET' },
-  { purpose: 'qdrant-api-key', envVar: 'QDRANT_API_KEY' },
-  { purpose: 'crawl4ai-api-token', envVar: 'CRAWL4AI_API_TOKEN' },
-  { purpose: 'n8n-owner-password', envVar: 'N8N_OWNER_PASSWORD' },
+  { purpose: 'postgres-password', envVar: 'POSTGRES_PASSWORD', source: 'derived' },
+  { purpose: 'n8n-encryption-key', envVar: 'N8N_ENCRYPTION_KEY', source: 'stored' },
+  { purpose: 'n8n-jwt-secret', envVar: 'N8N_USER_MANAGEMENT_JWT_SECRET', source: 'derived' },
+  { purpose: 'qdrant-api-key', envVar: 'QDRANT_API_KEY', source: 'derived' },
+  { purpose: 'crawl4ai-api-token', envVar: 'CRAWL4AI_API_TOKEN', source: 'derived' },
+  { purpose: 'n8n-owner-password', envVar: 'N8N_OWNER_PASSWORD', source: 'stored' },
 ] as const;
+export type SecretPurpose = (typeof SECRET_PURPOSES)[number]['purpose'];
+/** The purposes kept as Secrets Manager secrets (what the data stack creates and the deployment pays for). */
+export const STORED_SECRET_PURPOSES = SECRET_PURPOSES.filter((s) => s.source === 'stored');
+export type StoredSecretPurpose = Extract<(typeof SECRET_PURPOSES)[number], { source: 'stored' }>['purpose'];
+/** The purposes the host derives from the encryption key (unless a legacy secret of that name exists). */
+export const DERIVED_SECRET_PURPOSES = SECRET_PURPOSES.filter((s) => s.source === 'derived');
 export type SecretPurpose = (typeof SECRET_PURPOSES)[number]['purpose'];
 
 export function secretName(deployment: string, purpose: SecretPurpose): string {
