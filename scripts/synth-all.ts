@@ -28,12 +28,17 @@ export const LINTED_DEPLOYMENTS: Record<string, Record<string, unknown>> = {
   'lint-dev': { tier: 'dev' },
   'lint-dev-open': { tier: 'dev', allowedCidrs: ['203.0.113.0/24'], market: 'on-demand' },
   'lint-retained': { tier: 'dev', retainedData: { fileSystemId: 'fs-0123456789abcdef0' } },
+  'lint-dev-x86': { tier: 'dev', architecture: 'x86_64', instanceSize: 'xlarge' },
+  'lint-dev-sched': { tier: 'dev', schedule: { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '08:00', stop: '20:00' } },
+  'lint-auto-sched': { tier: 'automation', schedule: { timeZone: 'America/New_York', days: 'MON,WED,FRI', start: '07:30', stop: '18:45' } },
   'lint-auto': { tier: 'automation' },
   'lint-auto-tls': { tier: 'automation', allowedCidrs: ['198.51.100.0/24'], automation: { certificateArn: CERTIFICATE_ARN, domainName: 'n8n.example.com' } },
   'lint-auto-pinned': { tier: 'automation', env: PINNED, automation: { certificateArn: CERTIFICATE_ARN, domainName: 'n8n.example.com' } },
   'lint-gpu': { tier: 'gpu' },
   'lint-gpu-open': { tier: 'gpu', allowedCidrs: ['198.51.100.0/24'], gpu: { certificateArn: CERTIFICATE_ARN, domainName: 'n8n.example.com' } },
   'lint-gpu-pinned': { tier: 'gpu', env: PINNED, gpu: { originReadTimeoutSeconds: 120 } },
+  'lint-scale': { tier: 'scale' },
+  'lint-scale-busy': { tier: 'scale', env: PINNED, allowedCidrs: ['198.51.100.0/24'], scale: { webhooks: { count: 1 }, workers: { min: 0, max: 6 }, database: { multiAz: true, deletionProtection: false } } },
 };
 
 /** A pipeline whose three stages hold the three tiers. */

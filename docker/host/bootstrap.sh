@@ -3,7 +3,8 @@
 # Each step is logged by name to $GM_BOOTSTRAP_LOG; the first failing step signals failure to
 # CloudFormation (which rolls back) with the step's name and its one-line reason, marks the host
 # unhealthy and stops. Success is signalled only once every service has done its real job once.
-# Secret values are never printed: they go straight from Secrets Manager into a root-only env file.
+# Secret values are never printed: they go straight from Secrets Manager (or, for the derived ones, from
+# lib.sh's HMAC of the n8n encryption key) into a root-only env file, never through a command line.
 #
 # Steps are functions called as `step || ...`, where bash ignores `set -e`: every command that
 # matters is checked explicitly and fails its step with `because "<one-line reason>"; return 1`.
@@ -13,6 +14,10 @@ set -uo pipefail
 : "${GM_HOST_ENV_FILE:=$GM_PREFIX/etc/geusemaker/host.env}"
 # shellcheck source=/dev/null
 source "$GM_HOST_ENV_FILE"
+# lib.sh (next to this script): the derivation of the derived secrets (gm_derive_secret).
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 : "${GM_BOOTSTRAP_LOG:=$GM_PREFIX/var/log/geusemaker-bootstrap.log}"
 : "${GM_RUNTIME_DIR:=$GM_PREFIX/opt/geusemaker}"
@@ -29,14 +34,15 @@ source "$GM_HOST_ENV_FILE"
 : "${GM_OWNER_ATTEMPTS:=30}"
 : "${GM_OWNER_RETRY_SECONDS:=10}"
 : "${GM_IMDS_URL:=http://169.254.169.254}"
-: "${GM_MACHINE_ARCH:=$(uname -m)}"
 export GM_PREFIX GM_HOST_ENV_FILE GM_ENV_FILE GM_EFS_MOUNT GM_RUNTIME_DIR
 
-# Pinned runtime tooling. The Compose plugin is downloaded, so its checksum is verified; an
-# architecture without a verified checksum fails the step instead of running an unchecked binary.
+# Pinned runtime tooling. The Compose plugin is downloaded for this host's architecture (uname -m: x86_64
+# on the x86 types, aarch64 on Graviton), so its checksum is verified; any other architecture fails the
+# step instead of running an unchecked binary.
 readonly DOCKER_PACKAGE='docker-25.0.*'
 readonly CFN_BOOTSTRAP_PACKAGE='aws-cfn-bootstrap'
 readonly COMPOSE_VERSION='5.1.3'
+readonly DOCKER_MAX_CONCURRENT_DOWNLOADS=10
 # The same values the Docker official image (docker:29, docker-library) verifies for v5.1.3.
 declare -rA COMPOSE_SHA256=(
   [x86_64]='a0298760c9772d2c06888fc8703a487c94c3c3b0134adeef830742a2fc7647b4'
@@ -179,18 +185,37 @@ install_docker() {
     echo "docker already installed: $(docker --version 2>&1)"
   fi
   command -v docker >/dev/null 2>&1 || { because "docker is not on PATH after installing $DOCKER_PACKAGE"; return 1; }
+  configure_docker
+}
+
+# The daemon downloads 3 layers at a time by default (moby's DefaultMaxConcurrentDownloads) for all the pulls
+# of `docker compose pull` together: let the five images' layers come in side by side. An AMI's own
+# daemon.json (the Deep Learning AMI configures the NVIDIA runtime there) is left as it is.
+configure_docker() {
+  local file="$GM_PREFIX/etc/docker/daemon.json"
+  if [ -e "$file" ]; then
+    echo "keeping the AMI's $file"
+    return 0
+  fi
+  if ! { mkdir -p "$(dirname "$file")" && printf '{\n  "max-concurrent-downloads": %s\n}\n' "$DOCKER_MAX_CONCURRENT_DOWNLOADS" >"$file"; }; then
+    because "could not write $file"
+    return 1
+  fi
+  chmod 644 "$file"
 }
 
 install_compose() {
   if docker compose version 2>/dev/null | grep -q "v${COMPOSE_VERSION}\b"; then
     return 0
   fi
-  local arch=$GM_MACHINE_ARCH checksum download url
+  local arch checksum download url
+  arch=$(uname -m) || { because "uname -m failed: cannot tell this host's architecture"; return 1; }
   checksum=${COMPOSE_SHA256[$arch]:-}
   if [ -z "$checksum" ]; then
-    because "no verified checksum of docker compose $COMPOSE_VERSION for $arch (verified: ${!COMPOSE_SHA256[*]})"
+    because "this host is $arch: docker compose $COMPOSE_VERSION is verified for x86_64 and aarch64 only"
     return 1
   fi
+  echo "docker compose $COMPOSE_VERSION for $arch: downloading docker-compose-linux-$arch (sha256 $checksum)"
   url="https://github.com/docker/compose/releases/download/v${COMPOSE_VERSION}/docker-compose-linux-${arch}"
   download=$(mktemp) || { because "mktemp failed"; return 1; }
   if ! curl --fail --silent --show-error --location --retry 5 --output "$download" "$url"; then
@@ -232,21 +257,84 @@ mount_efs() {
   return 1
 }
 
-# GM_SECRETS is "ENV_VAR=secret-name,..."; each value lands in the root-only env file, never on stdout.
+# The SecretString of read_secret's last call (never printed), and its AWS error code when it failed.
+GET_SECRET_VALUE='' GET_SECRET_ERROR=''
+# read_secret SECRET-ID: GetSecretValue into GET_SECRET_VALUE. 0 read; 3 no such secret
+# (ResourceNotFoundException); 1 any other error, named in GET_SECRET_ERROR (an error code, never a value).
+read_secret() {
+  local err rc=0 code
+  GET_SECRET_VALUE='' GET_SECRET_ERROR=''
+  err=$(mktemp) || return 1
+  GET_SECRET_VALUE=$(aws secretsmanager get-secret-value --region "$GM_REGION" --secret-id "$1" \
+    --query SecretString --output text 2>"$err") || rc=$?
+  if ((rc == 0)); then
+    rm -f "$err"
+    return 0
+  fi
+  GET_SECRET_VALUE=''
+  cat "$err" >&2
+  code=$(grep -o '([A-Za-z]*Exception)' "$err" | head -n 1)
+  rm -f "$err"
+  code=${code#(}
+  GET_SECRET_ERROR=${code%)}
+  [ "$GET_SECRET_ERROR" = ResourceNotFoundException ] && return 3
+  GET_SECRET_ERROR=${GET_SECRET_ERROR:-aws exit $rc}
+  return 1
+}
+
+# write_secrets: the root-only env file, one NAME=value line per secret.
+#   GM_SECRETS          "ENV_VAR=secret-name,...": the stored secrets (the n8n encryption key among them); each
+#                       must be readable.
+#   GM_DERIVED_SECRETS  "ENV_VAR=geusemaker/<deployment>/<purpose>,...": the derived ones. A secret of that name
+#                       retained from a deployment made before the derivation wins (its value is inside the data);
+#                       where there is none (ResourceNotFoundException) the value is gm_derive_secret of the
+#                       encryption key and <purpose>. Any other error fails the step.
 write_secrets() {
-  local tmp pair name arn value pairs
+  local tmp pair name id value pairs key='' rc
   mkdir -p "$(dirname "$GM_ENV_FILE")" || { because "could not create $(dirname "$GM_ENV_FILE")"; return 1; }
   tmp=$(mktemp "$(dirname "$GM_ENV_FILE")/.runtime.env.XXXXXX") || { because "mktemp failed next to $GM_ENV_FILE"; return 1; }
   chmod 600 "$tmp" || { rm -f "$tmp"; because "could not make $tmp root-only"; return 1; }
   IFS=',' read -r -a pairs <<<"$GM_SECRETS"
   for pair in "${pairs[@]}"; do
     name=${pair%%=*}
-    arn=${pair#*=}
-    if ! value=$(aws secretsmanager get-secret-value --region "$GM_REGION" --secret-id "$arn" \
-      --query SecretString --output text); then
+    id=${pair#*=}
+    if ! read_secret "$id"; then
       rm -f "$tmp"
-      because "could not read the secret for $name ($arn)"
+      because "could not read the secret for $name ($id): $GET_SECRET_ERROR"
       return 1
+    fi
+    value=$GET_SECRET_VALUE
+    if [ -z "$value" ] || [[ "$value" == *$'\n'* ]]; then
+      rm -f "$tmp"
+      because "the secret for $name is empty or has several lines"
+      return 1
+    fi
+    [ "$name" = N8N_ENCRYPTION_KEY ] && key=$value
+    printf '%s=%s\n' "$name" "$value" >>"$tmp" || { rm -f "$tmp"; because "could not write $tmp"; return 1; }
+  done
+  IFS=',' read -r -a pairs <<<"${GM_DERIVED_SECRETS:-}"
+  for pair in "${pairs[@]}"; do
+    [ -n "$pair" ] || continue
+    name=${pair%%=*}
+    id=${pair#*=}
+    rc=0
+    read_secret "$id" || rc=$?
+    value=$GET_SECRET_VALUE
+    if ((rc == 3)); then
+      if [ -z "$key" ]; then
+        rm -f "$tmp"
+        because "$name is derived from N8N_ENCRYPTION_KEY, which GM_SECRETS does not provide"
+        return 1
+      fi
+      value=$(gm_derive_secret "$key" "${id##*/}") ||
+        { rm -f "$tmp"; because "could not derive $name from the encryption key"; return 1; }
+      echo "$name: no secret $id (a deployment made after the derivation): derived from the encryption key"
+    elif ((rc != 0)); then
+      rm -f "$tmp"
+      because "could not read the secret for $name ($id): $GET_SECRET_ERROR"
+      return 1
+    else
+      echo "$name: kept the value of the retained secret $id (made before the derivation)"
     fi
     if [ -z "$value" ] || [[ "$value" == *$'\n'* ]]; then
       rm -f "$tmp"
@@ -451,3 +539,6 @@ run_step enable-services enable_services
 run_step release-host release_host
 log "bootstrap complete: every service works"
 signal 0 "GeuseMaker runtime works" || { log "cfn-signal failed"; exit 1; }
+# Models only now: the host is healthy and signalled; the pull (to EFS, resumable) runs in the background.
+systemctl start --no-block geusemaker-models.service >>"$GM_BOOTSTRAP_LOG" 2>&1 ||
+  log "could not start geusemaker-models.service (it runs on the next boot)"

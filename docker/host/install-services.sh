@@ -7,7 +7,8 @@
 #   geusemaker-spot-watcher.service     spot interruption watcher
 #   geusemaker-qdrant-snapshot.timer    Qdrant snapshot to EFS every GM_QDRANT_SNAPSHOT_MINUTES
 #   geusemaker-backup.timer             a backup set to EFS on GM_BACKUP_SCHEDULE (systemd OnCalendar=)
-#   geusemaker-models.service           model pull, started in the background (--no-block)
+#   geusemaker-models.service           model pull: enabled here; on the first boot the bootstrap starts it (--no-block)
+#                                        after its success signal
 #   geusemaker-replace-host.service     OnFailure of geusemaker.service: marks the host Unhealthy
 #   geusemaker-watchdog.timer           every minute: restart a service after 3 failed checks, replace the host
 #                                        when that did not help (never in the boot grace, at most once an hour)
@@ -92,7 +93,8 @@ main() {
   run_systemctl start geusemaker.service
   run_systemctl start geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer geusemaker-backup.timer \
     geusemaker-watchdog.timer
-  run_systemctl start --no-block geusemaker-models.service
+  # geusemaker-models.service is enabled (it runs after the stack on every later boot) but not started here: the
+  # bootstrap starts it only after its success signal, so pulling models never delays a host's first health.
   gm_info "install-services: done (Qdrant snapshot every $GM_QDRANT_SNAPSHOT_MINUTES min, backup sets on '$GM_BACKUP_SCHEDULE', models: $GM_MODELS)"
 }
 

@@ -242,6 +242,45 @@ gm_public_ipv4() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Derived secrets: the per-service values that are not Secrets Manager secrets of their own (SECRET_PURPOSES
+# with source 'derived' in ops/src/contract.ts) are computed from the n8n encryption key, so they are as
+# stable as the key and cost nothing. Bash builtins and coreutils only: the key never reaches a command line.
+# ---------------------------------------------------------------------------------------------
+
+# gm_hmac_sha256_hex KEY MESSAGE: HMAC-SHA256 (RFC 2104) of MESSAGE under KEY, as 64 lowercase hex digits.
+gm_hmac_sha256_hex() {
+  local key_hex digest i byte ipad='' opad='' inner=''
+  key_hex=$(printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n') || return 1
+  # A key longer than SHA-256's 64-byte block is hashed first; a shorter one is padded with zeros.
+  if ((${#key_hex} > 128)); then
+    key_hex=$(printf '%s' "$1" | sha256sum) || return 1
+    key_hex=${key_hex%% *}
+  fi
+  while ((${#key_hex} < 128)); do key_hex+=00; done
+  for ((i = 0; i < 128; i += 2)); do
+    byte=$((16#${key_hex:i:2}))
+    printf -v ipad '%s\\x%02x' "$ipad" $((byte ^ 0x36))
+    printf -v opad '%s\\x%02x' "$opad" $((byte ^ 0x5c))
+  done
+  digest=$({ printf '%b' "$ipad" && printf '%s' "$2"; } | sha256sum) || return 1
+  digest=${digest%% *}
+  for ((i = 0; i < 64; i += 2)); do inner+="\\x${digest:i:2}"; done
+  digest=$({ printf '%b' "$opad" && printf '%b' "$inner"; } | sha256sum) || return 1
+  digest=${digest%% *}
+  [[ "$digest" =~ ^[0-9a-f]{64}$ ]] || return 1
+  printf '%s' "$digest"
+}
+
+# gm_derive_secret KEY PURPOSE: the value of a derived secret: the first 48 hex digits of
+# HMAC-SHA256(key = the n8n encryption key, message = "geusemaker/<purpose>").
+gm_derive_secret() {
+  local digest
+  [[ -n "$1" && "$2" =~ ^[a-z0-9-]+$ ]] || return 1
+  digest=$(gm_hmac_sha256_hex "$1" "geusemaker/$2") || return 1
+  printf '%s' "${digest:0:48}"
+}
+
+# ---------------------------------------------------------------------------------------------
 # Time: one clock for every deadline (GM_NOW_CMD prints epoch seconds in tests), bounded commands.
 # ---------------------------------------------------------------------------------------------
 

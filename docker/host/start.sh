@@ -8,6 +8,9 @@
 #   2. takes the single-writer fence on EFS (waits, bounded, while another host holds it)
 #   3. starts Docker (not enabled at boot: after an unclean reboot dockerd would restart the containers
 #      before EFS is mounted and without the fence)
+#   3b. pulls every image this host does not have yet, all at once (docker compose pull --policy missing: Compose
+#      5.x pulls the services' images in parallel); a host that has them asks no registry. A failure is only a
+#      warning: `up` pulls what is still missing and says what failed
 #   4. prepares the data directories with the owner each image needs (+ n8n's certificate with
 #      GM_N8N_TLS=self-signed)
 #   5. checks which runtime last wrote the data (upgrade-lib.sh): a newer runtime takes a pre-upgrade backup
@@ -159,6 +162,15 @@ start_docker() {
   done
 }
 
+# pull_missing_images: every image not on this host yet, in parallel, before anything else needs one (the Qdrant
+# restore below would otherwise pull Qdrant's alone first, and `up` the rest after it).
+pull_missing_images() {
+  gm_info "start: pulling the images this host does not have (docker compose pull --policy missing, in parallel)"
+  if ! gm_compose pull --policy missing --quiet 2>&1 | gm_log_lines INFO "compose:"; then
+    gm_warn "start: docker compose pull failed; docker compose up pulls what is still missing"
+  fi
+}
+
 # choose_n8n_publish_address: loopback, unless n8n already runs here with its owner (a later start).
 choose_n8n_publish_address() {
   GM_N8N_PUBLISH=127.0.0.1
@@ -213,6 +225,7 @@ main() {
 
   gm_fence_acquire || exit 3
   start_docker || exit 1
+  pull_missing_images
   prepare_directories
   gm_n8n_tls_prepare || exit 1
   gm_export_compose_env

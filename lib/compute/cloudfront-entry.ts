@@ -27,8 +27,11 @@ export interface CloudFrontEntryProps {
   readonly vpc: ec2.IVpc;
   /** Subnets of the internal load balancer: the data stack's private ones (no route to the internet). */
   readonly vpcSubnets: ec2.SubnetSelection;
-  /** The host's auto scaling group, the load balancer's only target. */
-  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  /**
+   * The host's auto scaling group, the load balancer's only target.
+   * @default - none: the target group takes IP targets, which the caller attaches (the scale tier's ECS service)
+   */
+  readonly autoScalingGroup?: autoscaling.AutoScalingGroup;
   /** How long CloudFront waits for n8n's first byte (LLM answers, long webhooks). */
   readonly originReadTimeout: Duration;
   /** Idle timeout of the load balancer: at least the read timeout. */

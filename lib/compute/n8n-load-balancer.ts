@@ -9,8 +9,11 @@ export interface N8nLoadBalancerProps {
   readonly vpc: ec2.IVpc;
   /** Subnets of the load balancer. */
   readonly vpcSubnets: ec2.SubnetSelection;
-  /** The host's auto scaling group, registered as the only target. */
-  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  /**
+   * The host's auto scaling group, registered as the only target.
+   * @default - none: the target group takes IP targets (an ECS service of the scale tier, attached by the caller)
+   */
+  readonly autoScalingGroup?: autoscaling.AutoScalingGroup;
   /** Who may reach the listener (CloudFront's VPC origin). */
   readonly allowedPeers: ReadonlyArray<{ readonly peer: ec2.IPeer; readonly description: string }>;
   /** Idle timeout: long enough for slow n8n requests and LLM calls. */
@@ -58,7 +61,7 @@ export class N8nLoadBalancer extends Construct {
       vpc: props.vpc,
       port: 5678,
       protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.INSTANCE,
+      targetType: props.autoScalingGroup ? elbv2.TargetType.INSTANCE : elbv2.TargetType.IP,
       deregistrationDelay: Duration.seconds(30),
       healthCheck: {
         path: '/healthz/readiness',
@@ -71,7 +74,9 @@ export class N8nLoadBalancer extends Construct {
 
     // Registered on the group itself: attaching the L2 way would also add a rule to the host security group,
     // which lives in the data stack, and switching tier must never change the data stack.
-    (props.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).targetGroupArns = [this.targetGroup.targetGroupArn];
+    if (props.autoScalingGroup) {
+      (props.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup).targetGroupArns = [this.targetGroup.targetGroupArn];
+    }
 
     this.loadBalancer.addListener('Http', {
       port: LOAD_BALANCER_PORT,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, TIERS, Tier } from '../../ops/src/contract';
 import { ConfigError, configProblem, valueAt } from './config-error';
-import { DeploymentInput, deploymentSchema, ParsedDeployment } from './schema';
+import { Architecture, DeploymentInput, deploymentSchema, ParsedDeployment } from './schema';
 
 export { ConfigError } from './config-error';
 
@@ -15,16 +15,28 @@ export const TIER_CONTEXT_KEY = 'tier';
 export const RETAINED_FILE_SYSTEM_CONTEXT_KEY = 'retainedFileSystemId';
 
 /** Signal timeouts when the config gives none: the GPU AMI and model pulls take longer. */
-const DEFAULT_BOOTSTRAP_TIMEOUT_MINUTES: Record<Tier, number> = { dev: 30, automation: 30, gpu: 45 };
+const DEFAULT_BOOTSTRAP_TIMEOUT_MINUTES: Record<Tier, number> = { dev: 30, automation: 30, gpu: 45, scale: 30 };
 
-/** Root volumes when the config gives none: the Deep Learning AMI's own snapshot is far larger than AL2023's. */
-const DEFAULT_ROOT_VOLUME_GIB: Record<Tier, number> = { dev: 50, automation: 50, gpu: 100 };
+/**
+ * Root volume of a CPU host when the config gives none: AL2023 plus the five pinned images and Docker's writable
+ * layers, with headroom for one image upgrade pulled beside the old one (models and data live on EFS, not here).
+ */
+export const DEFAULT_CPU_ROOT_VOLUME_GIB = 30;
+/** Root volume of a GPU host when the config gives none: the Deep Learning AMI's own snapshot is far larger than AL2023's. */
+export const DEFAULT_GPU_ROOT_VOLUME_GIB = 100;
+
+/** The only architecture of the gpu tier: its Deep Learning AMI and NVIDIA instance families are x86_64. */
+const GPU_ARCHITECTURE: Architecture = 'x86_64';
+/** The architecture of a CPU tier when the config gives none: Graviton, the shape the cost targets of issue 12 are priced on. */
+const DEFAULT_CPU_ARCHITECTURE: Architecture = 'arm64';
 
 /** A validated deployment, ready for the constructs. */
-export interface DeploymentConfig extends Omit<ParsedDeployment, 'bootstrapTimeoutMinutes' | 'rootVolumeGiB'> {
+export interface DeploymentConfig extends Omit<ParsedDeployment, 'bootstrapTimeoutMinutes' | 'rootVolumeGiB' | 'architecture'> {
   readonly name: string;
   readonly bootstrapTimeoutMinutes: number;
   readonly rootVolumeGiB: number;
+  /** The host's CPU architecture, resolved for the tier. */
+  readonly architecture: Architecture;
 }
 
 
@@ -95,11 +107,17 @@ function validateDeployment(name: string, raw: unknown): DeploymentConfig {
   if (parsed.vpcId !== undefined && parsed.env === undefined) {
     throw configProblem(`${field}.vpcId`, parsed.vpcId, 'an existing VPC is looked up in its account: set env.account and env.region too');
   }
+  const gpu = parsed.tier === 'gpu';
+  if (gpu && parsed.architecture !== undefined && parsed.architecture !== GPU_ARCHITECTURE) {
+    throw configProblem(`${field}.architecture`, parsed.architecture,
+      `the gpu tier runs ${GPU_ARCHITECTURE} only (its Deep Learning AMI and NVIDIA instance types): remove architecture, or use the dev or automation tier for arm64`);
+  }
   return {
     ...parsed,
     name,
     bootstrapTimeoutMinutes: parsed.bootstrapTimeoutMinutes ?? DEFAULT_BOOTSTRAP_TIMEOUT_MINUTES[parsed.tier],
-    rootVolumeGiB: parsed.rootVolumeGiB ?? DEFAULT_ROOT_VOLUME_GIB[parsed.tier],
+    rootVolumeGiB: parsed.rootVolumeGiB ?? (gpu ? DEFAULT_GPU_ROOT_VOLUME_GIB : DEFAULT_CPU_ROOT_VOLUME_GIB),
+    architecture: parsed.architecture ?? (gpu ? GPU_ARCHITECTURE : DEFAULT_CPU_ARCHITECTURE),
   };
 }
 
@@ -112,6 +130,9 @@ const IGNORED_BY_TIER: Record<Tier, Partial<Record<keyof DeploymentInput, string
   automation: {},
   gpu: {
     instanceSize: 'the gpu tier runs GPU instance types, not CPU sizes: remove instanceSize and list the types in gpu.instanceTypes (e.g. ["g5.xlarge"])',
+  },
+  scale: {
+    schedule: 'the scale tier\'s n8n runs on ECS, which a host schedule does not stop: remove schedule (set scale.workers.min to 0 to pay for no idle worker)',
   },
 };
 

@@ -1,5 +1,7 @@
-import { CfnOutput, Fn, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, StackProps, Tags, Validations } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -87,7 +89,10 @@ export class GeuseDataStack extends Stack {
       importExisting: props.retainedFileSystemId !== undefined,
     });
 
+    const backupRole = this.backUpDaily(this.fileSystem);
+
     new CfnOutput(this, OUTPUT_KEYS.fileSystemId, { value: this.fileSystem.fileSystemId, description: 'Retained EFS file system holding the deployment data' });
+    new CfnOutput(this, OUTPUT_KEYS.backupRoleArn, { value: backupRole.roleArn, description: 'The role AWS Backup backs the file system up and restores it with (gm-ops drill)' });
     new CfnOutput(this, OUTPUT_KEYS.secretArns, { value: this.secrets.arnList(), description: 'Secrets Manager secrets of the deployment (purpose=arn)' });
     // The compute stacks read the data stack through these outputs only (see DataStackReferences), so the
     // data stack's template is the same whichever tier runs on it.
@@ -126,6 +131,42 @@ export class GeuseDataStack extends Stack {
     return vpc;
   }
 
+  /**
+   * Daily AWS Backup recovery points of the file system, kept 35 days, in a vault of the deployment's own. Not EFS
+   * automatic backups: their vault `aws/efs/automatic-backup-vault` comes with an access policy that denies
+   * backup:StartRestoreJob to every principal, so a drill could never restore from it. The rule runs at 05:00 UTC,
+   * after the host's nightly backup set (03:00 UTC by default), so each recovery point holds a consistent set.
+   * The vault is retained: its recovery points outlive the stack, like the file system.
+   */
+  private backUpDaily(fileSystem: efs.IFileSystem): iam.Role {
+    const vault = new backup.BackupVault(this, 'BackupVault', { removalPolicy: RemovalPolicy.RETAIN });
+    const role = new iam.Role(this, 'BackupRole', {
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      description: 'AWS Backup: back up and restore the GeuseMaker file system',
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForBackup'),
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSBackupServiceRolePolicyForRestores'),
+      ],
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      reason: 'The role AWS Backup documents for backup jobs; AWS keeps it current with the services it backs up.',
+    }, {
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]',
+      reason: 'The role AWS Backup documents for restore jobs (gm-ops drill restores into a new file system).',
+    });
+    const plan = new backup.BackupPlan(this, 'BackupPlan', {
+      backupVault: vault,
+      backupPlanRules: [new backup.BackupPlanRule({
+        ruleName: 'Daily',
+        scheduleExpression: events.Schedule.cron({ minute: '0', hour: '5' }),
+        deleteAfter: Duration.days(35),
+      })],
+    });
+    plan.addSelection('FileSystem', { resources: [backup.BackupResource.fromEfsFileSystem(fileSystem)], role });
+    return role;
+  }
+
   private newFileSystem(): efs.FileSystem {
     const fileSystem = new efs.FileSystem(this, 'FileSystem', {
       vpc: this.vpc,
@@ -134,11 +175,14 @@ export class GeuseDataStack extends Stack {
       encrypted: true,
       throughputMode: efs.ThroughputMode.ELASTIC,
       performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
-      enableAutomaticBackups: true,
+      // Backed up by the deployment's own plan instead (backUpDaily).
+      enableAutomaticBackups: false,
       allowAnonymousAccess: false,
       // Kept on delete and on replacement, but removed if its own first creation fails.
       removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
+    // Said explicitly: a property removed from the template would leave an earlier stack's automatic backups on.
+    (fileSystem.node.defaultChild as efs.CfnFileSystem).backupPolicy = { status: 'DISABLED' };
     fileSystem.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'DenyUnencryptedTransport',
       effect: iam.Effect.DENY,

@@ -1,11 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { automationOptionsSchema } from '../config/schema';
 import { CloudFrontEntry, N8N_BEHIND_CLOUDFRONT } from '../compute/cloudfront-entry';
 import { cpuInstanceTypes } from '../compute/instance-types';
 import { rebootSafeHealthChecks } from '../compute/host-health-checks';
-import { AL2023_AMI_PARAMETER, GeuseComputeStack, GeuseComputeStackProps } from './compute-stack';
+import { al2023MachineImage, GeuseComputeStack, GeuseComputeStackProps } from './compute-stack';
 
 /** CloudFront's default origin read timeout quota: the longest wait without a quota increase. */
 const ORIGIN_READ_TIMEOUT = Duration.seconds(60);
@@ -24,8 +23,8 @@ export class GeuseAutomationStack extends GeuseComputeStack {
     const options = config.automation ?? automationOptionsSchema.parse({});
 
     const host = this.createHost({
-      machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(AL2023_AMI_PARAMETER, { os: ec2.OperatingSystemType.LINUX }),
-      instanceTypes: cpuInstanceTypes(config.instanceSize),
+      machineImage: al2023MachineImage(config.architecture),
+      instanceTypes: cpuInstanceTypes(config.instanceSize, config.architecture),
       holdUntilBootstrapped: true,
       healthChecks: rebootSafeHealthChecks(),
       settings: N8N_BEHIND_CLOUDFRONT,

@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { OUTPUT_KEYS, TAG_KEYS, Tier, autoScalingGroupName } from '../../ops/src/contract';
 import { DeploymentConfig } from '../config/load-config';
-import { backupOptionsSchema } from '../config/schema';
+import { Architecture, backupOptionsSchema } from '../config/schema';
 import { GeuseDataStack } from '../data/data-stack';
 import { GeuseHost, GeuseHostProps } from '../compute/geuse-host';
 import { N8nLoadBalancer } from '../compute/n8n-load-balancer';
@@ -20,6 +20,11 @@ export interface GeuseComputeStackProps extends StackProps {
 export type TierHostOptions = Pick<GeuseHostProps, 'machineImage' | 'instanceTypes' | 'installDocker' | 'healthChecks' | 'holdUntilBootstrapped'> & {
   /** Extra non-secret settings for the host. */
   readonly settings?: Readonly<Record<string, string>>;
+  /**
+   * The host's auto scaling group name.
+   * @default - autoScalingGroupName(deployment), the name every single-host tier shares
+   */
+  readonly autoScalingGroupName?: string;
 };
 
 /**
@@ -31,6 +36,14 @@ export const UNTAGGABLE_RESOURCE_TYPES = ['AWS::ElasticLoadBalancingV2::Listener
 
 /** Amazon Linux 2023, resolved by EC2 at each launch: a new AMI release never replaces a running host. */
 export const AL2023_AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+/** Amazon Linux 2023 for arm64 (Graviton), resolved the same way (the name as aws-cdk-lib's AmazonLinux2023 documents it). */
+export const AL2023_ARM64_AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64';
+
+/** The AL2023 AMI of a CPU host of `architecture`, resolved by EC2 at each launch. */
+export function al2023MachineImage(architecture: Architecture): ec2.IMachineImage {
+  const parameter = architecture === 'arm64' ? AL2023_ARM64_AMI_PARAMETER : AL2023_AMI_PARAMETER;
+  return ec2.MachineImage.resolveSsmParameterAtLaunch(parameter, { os: ec2.OperatingSystemType.LINUX });
+}
 
 /**
  * Base of the disposable compute stacks (`GeuseDev-`, `GeuseAutomation-`, `GeuseGpu-<name>`): the host
@@ -65,7 +78,7 @@ export abstract class GeuseComputeStack extends Stack {
     const { config, data } = this;
     const backups = config.backups ?? backupOptionsSchema.parse({});
     this.hostConstruct = new GeuseHost(this, 'Host', {
-      autoScalingGroupName: autoScalingGroupName(config.name),
+      autoScalingGroupName: options.autoScalingGroupName ?? autoScalingGroupName(config.name),
       vpc: data.vpc,
       vpcSubnets: data.hostSubnets,
       securityGroup: data.hostSecurityGroup,
@@ -79,6 +92,7 @@ export abstract class GeuseComputeStack extends Stack {
       market: config.market,
       bootstrapTimeout: Duration.minutes(config.bootstrapTimeoutMinutes),
       rootVolumeGiB: config.rootVolumeGiB,
+      schedule: config.schedule,
       settings: {
         GM_DEPLOYMENT: config.name,
         GM_TIER: config.tier,

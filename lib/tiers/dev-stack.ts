@@ -1,9 +1,8 @@
 import { CfnOutput } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
 import { cpuInstanceTypes } from '../compute/instance-types';
-import { AL2023_AMI_PARAMETER, GeuseComputeStack, GeuseComputeStackProps } from './compute-stack';
+import { al2023MachineImage, GeuseComputeStack, GeuseComputeStackProps } from './compute-stack';
 
 /**
  * `GeuseDev-<name>`: the cheapest tier. One spot host in a public subnet, no NAT gateway, no load balancer.
@@ -21,8 +20,8 @@ export class GeuseDevStack extends GeuseComputeStack {
     const exposed = allowedCidrs.length > 0;
     const scheme = exposed ? 'https' : 'http';
     this.createHost({
-      machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch(AL2023_AMI_PARAMETER, { os: ec2.OperatingSystemType.LINUX }),
-      instanceTypes: cpuInstanceTypes(props.config.instanceSize),
+      machineImage: al2023MachineImage(props.config.architecture),
+      instanceTypes: cpuInstanceTypes(props.config.instanceSize, props.config.architecture),
       settings: {
         GM_N8N_BIND: exposed ? '0.0.0.0' : '127.0.0.1',
         GM_N8N_TLS: exposed ? 'self-signed' : 'off',

@@ -8,14 +8,18 @@ import { BackupCommand } from './commands/backup';
 import { BackupsCommand } from './commands/backups';
 import { CostCommand } from './commands/cost';
 import { DriftCommand } from './commands/drift';
+import { DrillCommand } from './commands/drill';
 import { HealthCommand } from './commands/health';
 import { HistoryCommand } from './commands/history';
 import { ListCommand } from './commands/list';
 import { InitCommand } from './commands/init';
 import { LogsCommand } from './commands/logs';
 import { MetricsCommand } from './commands/metrics';
+import { MigrateCommand } from './commands/migrate';
 import { RestoreCommand } from './commands/restore';
+import { StartCommand } from './commands/start';
 import { StatusCommand } from './commands/status';
+import { StopCommand } from './commands/stop';
 import type { OpsContext } from './context';
 import { stderrColor } from './output/terminal';
 import { GmOpsCli, normalizeArgv } from './output/usage-text';
@@ -45,10 +49,14 @@ export function createCli(color: boolean): Cli<OpsContext> {
   cli.register(InitCommand);
   cli.register(BackupCommand);
   cli.register(BackupsCommand);
+  cli.register(MigrateCommand);
+  cli.register(DrillCommand);
+  cli.register(StopCommand);
+  cli.register(StartCommand);
   return cli;
 }
 
-const COMMAND_NAMES = ['list', 'status', 'logs', 'health', 'cost', 'restore', 'history', 'drift', 'metrics', 'init', 'backup', 'backups', 'help'];
+const COMMAND_NAMES = ['list', 'status', 'logs', 'health', 'cost', 'restore', 'history', 'drift', 'metrics', 'init', 'backup', 'backups', 'drill', 'stop', 'start', 'migrate', 'help'];
 
 /** A parse error (unknown command or option, missing argument, invalid value) as one line. */
 export function describeParseError(error: unknown, argv: readonly string[]): UsageProblem {

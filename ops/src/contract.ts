@@ -6,7 +6,7 @@
  */
 
 /** Compute tiers, in order of exposure. */
-export const TIERS = ['dev', 'automation', 'gpu'] as const;
+export const TIERS = ['dev', 'automation', 'gpu', 'scale'] as const;
 export type Tier = (typeof TIERS)[number];
 
 /** The tag value of the long-lived data stack. */
@@ -20,6 +20,7 @@ const TIER_STACK_PREFIX: Record<Tier, string> = {
   dev: 'GeuseDev',
   automation: 'GeuseAutomation',
   gpu: 'GeuseGpu',
+  scale: 'GeuseScale',
 };
 const DATA_STACK_PREFIX = 'GeuseData';
 const PIPELINE_STACK_PREFIX = 'GeusePipeline';
@@ -60,6 +61,118 @@ export function autoScalingGroupName(deployment: string): string {
   return `geusemaker-${deployment}`;
 }
 
+// ---- scale tier (issue 15) — begin -------------------------------------------------------------------------
+/**
+ * The scale tier: n8n in queue mode on ECS Fargate (one main, Spot workers, optional webhook processors), RDS
+ * PostgreSQL and node-based Valkey, the AI services on one host as in the other tiers.
+ *
+ * A scale deployment has three stacks: the usual `GeuseData-<name>` (VPC, EFS, secrets: the AI host keeps using
+ * them), `GeuseScaleData-<name>` (RDS + Valkey + their secrets; deleting it never loses the database: snapshot
+ * on delete, retained secrets) and the compute stack `GeuseScale-<name>` (ECS cluster and services, the AI host,
+ * the backlog function, the CloudFront entry). gm-ops reads the outputs below from those stacks.
+ */
+export const SCALE_DATA_STACK_PREFIX = 'GeuseScaleData';
+/** The scale compute stack's prefix: TIER_STACK_PREFIX.scale must be this. */
+export const SCALE_COMPUTE_STACK_PREFIX = 'GeuseScale';
+
+export function scaleComputeStackName(deployment: string): string {
+  return `${SCALE_COMPUTE_STACK_PREFIX}-${deployment}`;
+}
+
+export function scaleDataStackName(deployment: string): string {
+  return `${SCALE_DATA_STACK_PREFIX}-${deployment}`;
+}
+
+/**
+ * The AI host's auto scaling group in the scale tier. It differs from `autoScalingGroupName` on purpose: `gm-ops
+ * migrate` deploys the target compute stack while the source one still exists (its host fenced), and removes the
+ * source only once the target passes its functional check. The AI host runs no PostgreSQL and no n8n, but it takes
+ * the single-writer fence on EFS as every host does (it writes Qdrant's snapshots there): migrate stops the source
+ * host's stack (which releases the fence) before the target's host boots, and a host of the other tier never
+ * starts writing beside it.
+ */
+export function scaleAiHostAutoScalingGroupName(deployment: string): string {
+  return `geusemaker-${deployment}-ai`;
+}
+
+/** The ECS cluster of a scale deployment (also the CloudWatch dimension `ClusterName` of its services). */
+export function scaleClusterName(deployment: string): string {
+  return `geusemaker-${deployment}`;
+}
+
+/** The n8n processes of the scale tier, as ECS services. `webhook` is optional (0 processors: no service). */
+export const SCALE_SERVICES = ['main', 'worker', 'webhook'] as const;
+export type ScaleService = (typeof SCALE_SERVICES)[number];
+
+/**
+ * The queue backlog the scheduled function reads from Valkey and publishes (one datum per minute or faster).
+ * Dimension `Deployment=<name>`. `BacklogPerWorker` = waiting jobs / max(1, running worker tasks): the scaling
+ * policy's target metric. `WaitingJobs` = the raw length of the waiting list (what gm-ops status shows).
+ */
+export const SCALE_BACKLOG_METRIC = {
+  namespace: 'GeuseMaker/Scale',
+  backlogPerWorker: 'BacklogPerWorker',
+  waitingJobs: 'WaitingJobs',
+  dimension: 'Deployment',
+} as const;
+
+/**
+ * `gm-ops migrate` deploys the scale compute stack once with `-c geusemaker:scale-hold=<name>`: every n8n
+ * service then has desired count 0 (and the worker scaling minimum 0), so nothing writes to the fresh database
+ * before the dump is restored into it. The following deploy without the key starts the services on the restored
+ * data. Migrating back deploys the scale stack with the same key first: that is the fence of the scale tier.
+ */
+export const SCALE_HOLD_CONTEXT_KEY = 'geusemaker:scale-hold';
+
+/**
+ * CloudFormation output keys of the scale tier. Renaming one is a breaking change.
+ * Compute stack `GeuseScale-<name>` publishes: Tier (=scale), EntryUrl (and N8nUrl), CloudFrontUrl,
+ * AutoScalingGroupName (= the AI host's group, `scaleAiHostAutoScalingGroupName`), and the keys below marked
+ * [compute]. Data stack `GeuseScaleData-<name>` publishes those marked [scale data].
+ */
+export const SCALE_OUTPUT_KEYS = {
+  /** [compute] the ECS cluster name. */
+  clusterName: 'ClusterName',
+  /** [compute] ECS service names; WebhookServiceName is '' when there are no webhook processors. */
+  mainServiceName: 'MainServiceName',
+  workerServiceName: 'WorkerServiceName',
+  webhookServiceName: 'WebhookServiceName',
+  /** [compute] `process=logGroupName` pairs joined by ',' (main, worker, webhook, runner, backlog): see parsePairs. */
+  logGroupNames: 'LogGroupNames',
+  /** [compute] the worker scaling bounds, as decimal strings. */
+  workerMinCount: 'WorkerMinCount',
+  workerMaxCount: 'WorkerMaxCount',
+  /** [compute] `n8n worker --concurrency` of each worker task. */
+  workerConcurrency: 'WorkerConcurrency',
+  /** [scale data] `host:port` of the RDS instance, its identifier (for DescribeDBInstances) and database name. */
+  databaseEndpoint: 'DatabaseEndpoint',
+  databaseInstanceId: 'DatabaseInstanceId',
+  databaseName: 'DatabaseName',
+  /**
+   * [scale data] the Secrets Manager secret of the database user (JSON with username, password, host, port,
+   * dbname: the shape RDS-generated secrets have). The AI host's role may read it: `gm-ops migrate` restores
+   * the dump from the AI host.
+   */
+  databaseSecretArn: 'DatabaseSecretArn',
+  /** [scale data] `host:port` of the Valkey primary endpoint and the replication group id (DescribeReplicationGroups). */
+  queueEndpoint: 'QueueEndpoint',
+  queueReplicationGroupId: 'QueueReplicationGroupId',
+  /** [scale data] the Secrets Manager secret holding the Valkey auth token. */
+  queueAuthSecretArn: 'QueueAuthSecretArn',
+} as const;
+
+/** `key=value` pairs joined by ',' (the shape of SecretArns and LogGroupNames). */
+export function parsePairs(value: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const pair of value.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    result[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return result;
+}
+// ---- scale tier (issue 15) — end ---------------------------------------------------------------------------
+
 /** Tags carried by every resource. */
 export const TAG_KEYS = {
   deployment: 'geuse:deployment',
@@ -68,6 +181,8 @@ export const TAG_KEYS = {
 
 /** CloudFormation output keys that gm-ops reads. Renaming one is a breaking change. */
 export const OUTPUT_KEYS = {
+  /** [data] the IAM role AWS Backup backs up and restores the file system with (gm-ops drill restores with it). */
+  backupRoleArn: 'BackupRoleArn',
   // data stack
   fileSystemId: 'FileSystemId',
   secretArns: 'SecretArns',
@@ -85,6 +200,13 @@ export const OUTPUT_KEYS = {
   loadBalancerDns: 'LoadBalancerDnsName',
   cloudFrontUrl: 'CloudFrontUrl',
 } as const;
+
+/**
+ * The termination lifecycle hook of every host's auto scaling group: when the group scales in (gm-ops stop, a
+ * schedule, a replacement), the host stops cleanly (database flushed, vectors snapshotted, fence released) and
+ * completes this hook before it is terminated.
+ */
+export const CLEAN_STOP_HOOK_NAME = 'geusemaker-clean-stop';
 
 /**
  * The secret values a host runs with. `envVar` is the name the host's root-only env file uses.
@@ -109,7 +231,6 @@ export const STORED_SECRET_PURPOSES = SECRET_PURPOSES.filter((s) => s.source ===
 export type StoredSecretPurpose = Extract<(typeof SECRET_PURPOSES)[number], { source: 'stored' }>['purpose'];
 /** The purposes the host derives from the encryption key (unless a legacy secret of that name exists). */
 export const DERIVED_SECRET_PURPOSES = SECRET_PURPOSES.filter((s) => s.source === 'derived');
-export type SecretPurpose = (typeof SECRET_PURPOSES)[number]['purpose'];
 
 export function secretName(deployment: string, purpose: SecretPurpose): string {
   return `geusemaker/${deployment}/${purpose}`;

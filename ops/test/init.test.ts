@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { deploymentSchema } from '../../lib/config/schema';
+import { STORED_SECRET_PURPOSES } from '../src/contract';
 import { Decimal } from '../src/cost/decimal';
 import { loadOfflineTable, parseOfflineTable } from '../src/cost/offline-table';
 import { money } from '../src/cost/render';
@@ -134,33 +135,42 @@ describe('gm-ops init at a terminal', () => {
 
 describe('gm-ops init: what each tier costs a month', () => {
   const table = loadOfflineTable();
-  const price = (region: string, key: string) => table.lookup(region, key, false)![0].price;
-  /** Host (first instance type, on-demand, 730 h) + gp3 root volume + its public IPv4 + 6 secrets (+ an ALB behind CloudFront). */
-  const byHand = (region: string, instanceType: string, rootGiB: number, loadBalancer: boolean): Decimal =>
-    price(region, `ec2:${instanceType}`).mul(730)
-      .add(price(region, 'ebs:gp3:storage').mul(rootGiB))
-      .add(price(region, 'vpc:public-ipv4').mul(730))
-      .add(price(region, 'secrets:secret').mul(6))
-      .add(loadBalancer ? price(region, 'elb:alb').mul(730) : Decimal.ZERO);
+  /** Host (first instance type, on-demand, 730 h) + gp3 root volume + its public IPv4 + the 2 stored secrets (+ an ALB behind CloudFront). */
+  const byHand = (region: string, instanceType: string, rootGiB: number, loadBalancer: boolean, prices = table): Decimal => {
+    const at = (key: string) => prices.lookup(region, key, false)![0].price;
+    return at(`ec2:${instanceType}`).mul(730)
+      .add(at('ebs:gp3:storage').mul(rootGiB))
+      .add(at('vpc:public-ipv4').mul(730))
+      .add(at('secrets:secret').mul(STORED_SECRET_PURPOSES.length))
+      .add(loadBalancer ? at('elb:alb').mul(730) : Decimal.ZERO);
+  };
 
   it('the tier table at the terminal shows each tier at its on-demand ceiling from the shipped table, in us-east-1 by default', async () => {
     const questions = answering('lab', 'dev', '', '', 'ops@example.com');
     const result = await runWith({ cwd: project, questions }, 'init');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^ {2}TIER\s+WHAT\s+FOR\s+MONTHLY$/m);
-    expect(result.stdout).toMatch(new RegExp(`^ {2}dev\\s+.*\\s${money(byHand('us-east-1', 'm6i.large', 50, false)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
-    expect(result.stdout).toMatch(new RegExp(`^ {2}automation\\s+.*\\s${money(byHand('us-east-1', 'm6i.large', 50, true)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
+    // arm64 by default: the first type offered is m6g.large; 30 GiB root volume on the CPU tiers.
+    expect(result.stdout).toMatch(new RegExp(`^ {2}dev\\s+.*\\s${money(byHand('us-east-1', 'm6g.large', 30, false)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^ {2}automation\\s+.*\\s${money(byHand('us-east-1', 'm6g.large', 30, true)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
     expect(result.stdout).toMatch(new RegExp(`^ {2}gpu\\s+.*\\s${money(byHand('us-east-1', 'g4dn.xlarge', 100, true)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
     expect(result.stdout).toContain(`(monthly: the on-demand ceiling in us-east-1, from the shipped price table as of ${table.asOf}`);
   });
 
-  it('in the chosen region when the table has it; us-east-1 when it does not', async () => {
-    const eu = await tierMonthlyCosts('eu-west-1');
+  it('in the chosen region when the table has every price the tiers need there; us-east-1 when it does not', async () => {
+    // The shipped table has no arm64 on-demand prices outside us-east-1 (no dated source): not a partial eu-west-1 figure.
+    expect(table.lookup('eu-west-1', 'ec2:m6g.large', false)).toBeUndefined();
+    expect((await tierMonthlyCosts('eu-west-1')).region).toBe('us-east-1');
+    const raw = JSON.parse(fs.readFileSync(table.path, 'utf8'));
+    raw.regions['eu-west-1']['ec2:m6g.large'] = '0.5';
+    const completed = parseOfflineTable(JSON.stringify(raw), 'completed.json');
+    const eu = await tierMonthlyCosts('eu-west-1', completed);
     expect(eu.region).toBe('eu-west-1');
-    expect(eu.monthly.dev.toString()).toBe(byHand('eu-west-1', 'm6i.large', 50, false).toString());
+    expect(eu.monthly.dev?.toString()).toBe(byHand('eu-west-1', 'm6g.large', 30, false, completed).toString());
     const elsewhere = await tierMonthlyCosts('ap-south-2');
     expect(elsewhere.region).toBe('us-east-1');
-    expect(elsewhere.monthly.gpu.toString()).toBe(byHand('us-east-1', 'g4dn.xlarge', 100, true).toString());
+    expect(elsewhere.monthly.gpu?.toString()).toBe(byHand('us-east-1', 'g4dn.xlarge', 100, true).toString());
+    expect(elsewhere.monthly.scale).toBeUndefined();
   });
 
   it('the figures follow the table (none is written in the code): doubled prices, doubled figures', async () => {
@@ -169,6 +179,6 @@ describe('gm-ops init: what each tier costs a month', () => {
     for (const [key, value] of Object.entries(usEast)) if (typeof value === 'string') usEast[key] = Decimal.parse(value).mul(2).toString();
     const doubled = await tierMonthlyCosts('us-east-1', parseOfflineTable(JSON.stringify(raw), 'doubled.json'));
     const shipped = await tierMonthlyCosts('us-east-1');
-    for (const tier of ['dev', 'automation', 'gpu'] as const) expect(doubled.monthly[tier].toString()).toBe(shipped.monthly[tier].mul(2).toString());
+    for (const tier of ['dev', 'automation', 'gpu'] as const) expect(doubled.monthly[tier]?.toString()).toBe(shipped.monthly[tier]?.mul(2).toString());
   });
 });

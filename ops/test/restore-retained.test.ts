@@ -90,38 +90,53 @@ function dataStackDeleted(): void {
 }
 
 describe('defect 12: retained secrets are found whatever else is gone', () => {
-  it('file system gone, secrets retained (two scheduled for deletion): the ways out, one line each; exit 1, nothing done', async () => {
+  it('file system gone, the stored secrets retained (one scheduled for deletion): the ways out, one line each; exit 1, nothing done', async () => {
     data.addDeletedStack('GeuseData-web', '2025-01-12T08:10:00Z', [resource('FileSystem8A8E25C0', 'AWS::EFS::FileSystem', FS_ID, 'DELETE_SKIPPED')]);
     data.addSecrets('web');
     data.secrets.get('geusemaker/web/n8n-encryption-key')!.deletedDate = new Date('2025-02-11T08:10:00Z');
-    data.secrets.get('geusemaker/web/qdrant-api-key')!.deletedDate = new Date('2025-02-11T08:10:00Z');
     const { code, stdout, stderr } = await restore({ processRunner: cdkRunner() }, 'web', '--yes');
     expect(code).toBe(1);
     expect(stdout).toContain('n8n-encryption-key scheduled for deletion on 2025-02-11 08:10:00Z');
     expect(stdout).toContain(
-      'Found: GeuseData-web and its file system are gone, but 6 secrets named geusemaker/web/* (2 scheduled for deletion) are retained: restore has no data to rebuild on, and their names block a fresh data stack.',
+      'Found: GeuseData-web and its file system are gone, but 2 secrets named geusemaker/web/* (1 scheduled for deletion) are retained: restore has no data to rebuild on, and their names block a fresh data stack.',
     );
     expect(stdout).toContain('       aws secretsmanager restore-secret --secret-id geusemaker/web/n8n-encryption-key --region eu-west-1\n');
-    expect(stdout).toContain('       aws secretsmanager restore-secret --secret-id geusemaker/web/qdrant-api-key --region eu-west-1\n');
-    expect(stdout).not.toContain('restore-secret --secret-id geusemaker/web/postgres-password');
-    expect(stdout).toContain('       aws secretsmanager delete-secret --secret-id geusemaker/web/postgres-password --force-delete-without-recovery --region eu-west-1\n');
+    expect(stdout).not.toContain('restore-secret --secret-id geusemaker/web/n8n-owner-password');
+    expect(stdout).toContain('       aws secretsmanager delete-secret --secret-id geusemaker/web/n8n-owner-password --force-delete-without-recovery --region eu-west-1\n');
+    expect(stdout).not.toContain('postgres-password');
     expect(stdout).toContain('       AWS_REGION=eu-west-1 npx cdk deploy GeuseDev-web -c name=web -c tier=dev\n');
     expect(stderr).toBe(
-      'gm-ops: the data of "web" is gone but 6 of its secrets are retained: restore cannot rebuild without a file system — choose one of the ways out above\n',
+      'gm-ops: the data of "web" is gone but 2 of its secrets are retained: restore cannot rebuild without a file system — choose one of the ways out above\n',
     );
     expect(data.restoredSecrets).toEqual([]);
     expect(fs.readFileSync(cdkJson, 'utf8')).toBe(jsonText(HAND_WRITTEN));
   });
 
+  it('the same with legacy secrets of the derived purposes (two scheduled for deletion): each is named in the ways out too', async () => {
+    data.addDeletedStack('GeuseData-web', '2025-01-12T08:10:00Z', [resource('FileSystem8A8E25C0', 'AWS::EFS::FileSystem', FS_ID, 'DELETE_SKIPPED')]);
+    data.addSecrets('web', { legacy: true });
+    data.secrets.get('geusemaker/web/n8n-encryption-key')!.deletedDate = new Date('2025-02-11T08:10:00Z');
+    data.secrets.get('geusemaker/web/qdrant-api-key')!.deletedDate = new Date('2025-02-11T08:10:00Z');
+    const { code, stdout, stderr } = await restore({ processRunner: cdkRunner() }, 'web', '--yes');
+    expect(code).toBe(1);
+    expect(stdout).toContain('legacy postgres-password ok, n8n-jwt-secret ok, qdrant-api-key scheduled for deletion on 2025-02-11 08:10:00Z, crawl4ai-api-token ok (kept from before the host derived them: their values win on the host)');
+    expect(stdout).toContain('but 6 secrets named geusemaker/web/* (2 scheduled for deletion) are retained');
+    expect(stdout).toContain('       aws secretsmanager restore-secret --secret-id geusemaker/web/qdrant-api-key --region eu-west-1\n');
+    expect(stdout).toContain('       aws secretsmanager delete-secret --secret-id geusemaker/web/postgres-password --force-delete-without-recovery --region eu-west-1\n');
+    expect(stderr).toBe(
+      'gm-ops: the data of "web" is gone but 6 of its secrets are retained: restore cannot rebuild without a file system — choose one of the ways out above\n',
+    );
+  });
+
   it('a data stack whose creation failed (the names were taken): names the retained secrets and the way out', async () => {
     aws.addStack(stackOf('GeuseData-web', 'ROLLBACK_COMPLETE', {}, { 'geuse:deployment': 'web', 'geuse:tier': 'data' }));
     data.addSecrets('web');
-    data.secrets.get('geusemaker/web/crawl4ai-api-token')!.deletedDate = new Date('2025-02-11T08:10:00Z');
+    data.secrets.get('geusemaker/web/n8n-owner-password')!.deletedDate = new Date('2025-02-11T08:10:00Z');
     const { code, stdout, stderr } = await restore({}, 'web', '--yes');
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toBe(
-      'gm-ops: GeuseData-web is ROLLBACK_COMPLETE: its creation failed, and 6 secrets named geusemaker/web/* (1 scheduled for deletion) are retained from an earlier data stack: a new data stack cannot take their names — run `aws cloudformation delete-stack --stack-name GeuseData-web --region eu-west-1` (it holds no data), then `gm-ops restore web`: it rebuilds the data stack around the retained data and secrets (a plain cdk deploy would fail the same way)\n',
+      'gm-ops: GeuseData-web is ROLLBACK_COMPLETE: its creation failed, and 2 secrets named geusemaker/web/* (1 scheduled for deletion) are retained from an earlier data stack: a new data stack cannot take their names — run `aws cloudformation delete-stack --stack-name GeuseData-web --region eu-west-1` (it holds no data), then `gm-ops restore web`: it rebuilds the data stack around the retained data and secrets (a plain cdk deploy would fail the same way)\n',
     );
   });
 
@@ -186,7 +201,7 @@ describe('defect 17: the retained file system becomes part of the saved configur
     delete withoutWeb.context['geusemaker:deployments'].web;
     fs.writeFileSync(cdkJson, jsonText(withoutWeb));
     dataStackDeleted();
-    data.secrets.get('geusemaker/web/qdrant-api-key')!.deletedDate = new Date('2025-02-11T08:10:00Z');
+    data.secrets.get('geusemaker/web/n8n-owner-password')!.deletedDate = new Date('2025-02-11T08:10:00Z');
     const runner = cdkRunner();
     const { code, stdout, stderr } = await restore({ processRunner: runner }, 'web', '--yes');
     expect(code).toBe(1);

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { TIERS, computeStackName } from '../src/contract';
 import type { ProcessRunner, Prompt } from '../src/context';
 import { FakeAws, stackOf } from './helpers/fake-aws';
 import { FakeAwsData, fileSystemOf, healthyProbeLines } from './helpers/fake-aws-data';
@@ -305,7 +306,7 @@ describe('restore: the compute stack is deleted, the data stack lives', () => {
     const { code, stderr } = await restore({ cwd: project }, 'web', '--yes');
     expect(code).toBe(2);
     expect(stderr).toBe(
-      'gm-ops: cannot tell which tier to restore for "web": no deleted GeuseDev-web / GeuseAutomation-web / GeuseGpu-web in the CloudFormation history — pass --tier dev|automation|gpu\n',
+      `gm-ops: cannot tell which tier to restore for "web": no deleted ${TIERS.map((tier) => computeStackName(tier, 'web')).join(' / ')} in the CloudFormation history — pass --tier ${TIERS.join('|')}\n`,
     );
   });
 });
@@ -327,19 +328,43 @@ describe('restore: the data stack is deleted, its file system and secrets retain
 
   it('finds them (tag and deleted stack), cancels a scheduled secret deletion, rebuilds both stacks around them', async () => {
     data.fileSystemPageSize = 1;
-    data.secrets.get('geusemaker/web/crawl4ai-api-token')!.deletedDate = new Date('2025-01-20T00:00:00Z');
+    data.secrets.get('geusemaker/web/n8n-owner-password')!.deletedDate = new Date('2025-01-20T00:00:00Z');
     const runner = recordingRunner(rebuilt);
     const { code, stdout } = await restore({ cwd: project, processRunner: runner }, 'web', '--yes');
     expect(stdout).toContain('  Data stack     GeuseData-web (none)');
     expect(stdout).toContain(`  File system    ${FS_ID} (created 2024-11-02 10:00:00Z, 7.50 GiB, GeuseData-web/FileSystem; found by tag geuse:deployment=web and deleted stack GeuseData-web (deleted 2025-01-12))`);
-    expect(stdout).toContain('crawl4ai-api-token scheduled for deletion on 2025-01-20 00:00:00Z');
+    // The two stored secrets are all a deployment needs: the four derived ones are not missing, the host computes them.
+    expect(stdout).toContain('  Secrets        n8n-encryption-key ok, n8n-owner-password scheduled for deletion on 2025-01-20 00:00:00Z\n');
+    expect(stdout).not.toMatch(/MISSING|postgres-password|legacy/);
     expect(stdout).toContain(`Found: GeuseData-web is gone; its file system ${FS_ID} and its secrets are retained.`);
-    expect(stdout).toContain('  1. Cancel the scheduled deletion of geusemaker/web/crawl4ai-api-token (RestoreSecret)');
+    expect(stdout).toContain('  1. Cancel the scheduled deletion of geusemaker/web/n8n-owner-password (RestoreSecret)');
     expect(stdout).toContain(`  3. Rebuild GeuseData-web and GeuseDev-web around ${FS_ID} and the retained secrets: npx cdk deploy GeuseData-web GeuseDev-web -c name=web -c tier=dev --require-approval never`);
     expect(code).toBe(0);
-    expect(data.restoredSecrets).toEqual(['geusemaker/web/crawl4ai-api-token']);
+    expect(data.restoredSecrets).toEqual(['geusemaker/web/n8n-owner-password']);
     expect(runner.calls.map((c) => c.args.join(' '))).toEqual([`cdk deploy GeuseData-web GeuseDev-web -c name=web -c tier=dev --require-approval never`]);
     expect(stdout).toContain('Restored: every service of web is healthy on i-new');
+  });
+
+  it('a deployment made before the host derived its secrets: the legacy ones are reported (their values win on the host) and their deletion cancelled', async () => {
+    data.secrets.clear();
+    data.addSecrets('web', { legacy: true, except: ['n8n-jwt-secret'] });
+    data.secrets.get('geusemaker/web/crawl4ai-api-token')!.deletedDate = new Date('2025-01-20T00:00:00Z');
+    const runner = recordingRunner(rebuilt);
+    const { code, stdout } = await restore({ cwd: project, processRunner: runner }, 'web', '--yes');
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      '  Secrets        n8n-encryption-key ok, n8n-owner-password ok; legacy postgres-password ok, qdrant-api-key ok, crawl4ai-api-token scheduled for deletion on 2025-01-20 00:00:00Z (kept from before the host derived them: their values win on the host); n8n-jwt-secret derived on the host from the encryption key\n',
+    );
+    expect(stdout).toContain('  1. Cancel the scheduled deletion of geusemaker/web/crawl4ai-api-token (RestoreSecret)');
+    expect(data.restoredSecrets).toEqual(['geusemaker/web/crawl4ai-api-token']);
+  });
+
+  it('the owner password is missing: exit 1, names it (the derived purposes are never called missing)', async () => {
+    data.secrets.delete('geusemaker/web/n8n-owner-password');
+    const { code, stderr } = await restore({ cwd: project }, 'web', '--yes');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^gm-ops: secrets of "web" are missing: geusemaker\/web\/n8n-owner-password; /);
+    expect(stderr.split('\n')).toHaveLength(2);
   });
 
   it('--json: the plan as one document', async () => {
@@ -407,7 +432,7 @@ describe('restore: the data stack is deleted, its file system and secrets retain
 
 describe('restore: usage', () => {
   it('bad --tier, bad --file-system: exit 2, one line', async () => {
-    expect(await restore({}, 'web', '--tier', 'huge')).toMatchObject({ code: 2, stderr: 'gm-ops: Invalid value for --tier: expected one of dev, automation, gpu (got "huge") — see `gm-ops restore --help`\n' });
+    expect(await restore({}, 'web', '--tier', 'huge')).toMatchObject({ code: 2, stderr: `gm-ops: Invalid value for --tier: expected one of ${TIERS.join(', ')} (got "huge") — see \`gm-ops restore --help\`\n` });
     expect((await restore({}, 'web', '--file-system', 'vol-1')).stderr).toMatch(/expected an EFS file system id such as fs-0123456789abcdef0 \(got "vol-1"\)/);
   });
 });

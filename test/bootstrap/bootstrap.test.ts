@@ -1,8 +1,9 @@
 import { spawn } from 'child_process';
+import { createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { HOST_PATHS, SECRET_PURPOSES } from '../../ops/src/contract';
+import { DERIVED_SECRET_PURPOSES, HOST_PATHS, SECRET_PURPOSES, STORED_SECRET_PURPOSES } from '../../ops/src/contract';
 import { synthDeployment } from '../helpers/app';
 import { renderUserData } from '../helpers/render-user-data';
 import { zipDirectory } from '../helpers/zip';
@@ -17,6 +18,15 @@ const FILE_SYSTEM_ID = 'fs-0123456789abcdef0';
 /** Strong enough for n8n (digit, upper case), with a quote, a backslash and a dollar that must reach JSON intact. */
 const OWNER_PASSWORD = 'Own3r"Pa\\ss$word-1';
 const OWNER_PURPOSE = 'n8n-owner-password';
+/** What the aws stub answers for the encryption key, the root of every derived secret. */
+const ENCRYPTION_KEY = 'value-of-n8n-encryption-key';
+/** A derived secret as the host must compute it (contract: HMAC-SHA256 of `geusemaker/<purpose>`, first 48 hex digits). */
+const derived = (purpose: string) => createHmac('sha256', ENCRYPTION_KEY).update(`geusemaker/${purpose}`).digest('hex').slice(0, 48);
+/** The Compose plugin release assets and the sha256 docker publishes for them (v5.1.3, as docker-library/docker verifies). */
+const COMPOSE_ASSETS = {
+  x86_64: { url: 'https://github.com/docker/compose/releases/download/v5.1.3/docker-compose-linux-x86_64', sha256: 'a0298760c9772d2c06888fc8703a487c94c3c3b0134adeef830742a2fc7647b4' },
+  aarch64: { url: 'https://github.com/docker/compose/releases/download/v5.1.3/docker-compose-linux-aarch64', sha256: 'e8105a3e687ea7e0b0f81abe4bf9269c8a2801fb72c2b498b5ff2472bc54145f' },
+};
 
 const temporaryDirs: string[] = [];
 function temporaryDir(prefix: string): string {
@@ -107,6 +117,10 @@ function boot(script: string, options: BootOptions = {}): Promise<Boot> {
   fs.writeFileSync(path.join(state, 'curl.imds-token'), '200\ntoken-1');
   fs.writeFileSync(path.join(state, 'curl.instance-id'), '200\ni-0abc');
   fs.writeFileSync(path.join(state, `secret.${OWNER_PURPOSE}`), `${OWNER_PASSWORD}\n`);
+  // A deployment made with the stored/derived layout: the derived purposes have no secret of their own.
+  fs.writeFileSync(path.join(state, 'secrets-missing'), DERIVED_SECRET_PURPOSES.map(({ purpose }) => `${purpose}\n`).join(''));
+  // The Compose plugin is already there unless a test says otherwise (then it is downloaded for uname -m).
+  fs.writeFileSync(path.join(state, 'compose-preinstalled'), 'Docker Compose version v5.1.3\n');
   options.prepare?.(state, root);
   const stubLog = path.join(root, 'calls.log');
   fs.writeFileSync(stubLog, '');
@@ -120,7 +134,6 @@ function boot(script: string, options: BootOptions = {}): Promise<Boot> {
         PATH: `${bin}:/usr/bin:/bin`,
         HOME: root,
         GM_PREFIX: root,
-        GM_MACHINE_ARCH: 'x86_64',
         STUB_STATE: state,
         STUB_LOG: stubLog,
         STUB_COMMON: path.join(RUNTIME_STUBS, '_stub_common.sh'),
@@ -191,6 +204,14 @@ describe('the rendered bootstrap, executed under bash', () => {
     expect(result.code).toBe(0);
   });
 
+  test('models are pulled only after the success signal, in the background; a failed boot pulls none', async () => {
+    const [ok, failed] = await Promise.all([plainDevBoot(), boot(userData.dev, { prepare: (state) => write(state, 'up.exit', '1') })]);
+    const models = 'systemctl start --no-block geusemaker-models.service';
+    expect(ok.calls.filter((c) => c === models)).toHaveLength(1);
+    expect(ok.calls.indexOf(models)).toBeGreaterThan(indexOf(ok.calls, /^cfn-signal --exit-code 0 /));
+    expect(failed.calls).not.toContain(models);
+  });
+
   test('the functional check runs after the owner exists, and n8n is exposed only after it passed', async () => {
     const result = await plainAutomationBoot();
     const owner = indexOf(result.calls, /\/rest\/owner\/setup/);
@@ -208,6 +229,13 @@ describe('the rendered bootstrap, executed under bash', () => {
     expect(fs.readFileSync(path.join(result.root, 'etc', 'fstab'), 'utf8')).toContain(`${FILE_SYSTEM_ID}:/ ${result.root}/mnt/efs efs _netdev,tls,iam,nofail 0 0`);
   });
 
+  test('the Docker daemon may download 10 layers at a time (default 3), so the five images come in side by side', async () => {
+    const result = await plainDevBoot();
+    const daemonJson = path.join(result.root, 'etc', 'docker', 'daemon.json');
+    expect(JSON.parse(fs.readFileSync(daemonJson, 'utf8'))).toEqual({ 'max-concurrent-downloads': 10 });
+    expect(fs.statSync(daemonJson).mode & 0o777).toBe(0o644);
+  });
+
   test('Docker is installed but never enabled at boot; it is started after EFS is mounted', async () => {
     const result = await plainDevBoot();
     expect(result.calls).toContain("dnf install -y docker-25.0.*");
@@ -217,17 +245,60 @@ describe('the rendered bootstrap, executed under bash', () => {
     expect(start).toBeLessThan(indexOf(result.calls, /^docker compose .* up/));
   });
 
-  test('the env file is root-only (600) and holds every secret, read by name', async () => {
+  test('the env file is root-only (600) and holds all six secrets: the stored ones read, the others derived', async () => {
     const result = await plainDevBoot();
     const envFile = path.join(result.root, HOST_PATHS.envFile);
     expect(fs.statSync(envFile).mode & 0o777).toBe(0o600);
-    const lines = fs.readFileSync(envFile, 'utf8').trim().split('\n');
-    expect(lines).toEqual(SECRET_PURPOSES.map(({ purpose, envVar }) => `${envVar}=${purpose === OWNER_PURPOSE ? OWNER_PASSWORD : `value-of-${purpose}`}`));
+    const lines = fs.readFileSync(envFile, 'utf8').trim().split('\n').sort();
+    const stored = (purpose: string) => (purpose === OWNER_PURPOSE ? OWNER_PASSWORD : `value-of-${purpose}`);
+    expect(lines).toEqual(SECRET_PURPOSES.map(({ purpose, envVar, source }) => `${envVar}=${source === 'stored' ? stored(purpose) : derived(purpose)}`).sort());
+    // Every name is asked for: the stored secrets, and the legacy names of the derived ones (which do not exist here).
     for (const { purpose } of SECRET_PURPOSES) {
       expect(result.calls).toContain(`aws secretsmanager get-secret-value --region eu-west-1 --secret-id geusemaker/my-stack/${purpose} --query SecretString --output text`);
     }
     expect(result.log).not.toContain('value-of-');
     expect(result.log).not.toContain(OWNER_PASSWORD);
+  });
+
+  test('the synthesized user data passes the stored secrets in GM_SECRETS and the derived ones (legacy names) in GM_DERIVED_SECRETS', () => {
+    const setting = (key: string) => new RegExp(`^${key}='([^']*)'$`, 'm').exec(userData.dev)?.[1];
+    expect(setting('GM_SECRETS')).toBe(STORED_SECRET_PURPOSES.map(({ purpose, envVar }) => `${envVar}=geusemaker/my-stack/${purpose}`).join(','));
+    expect(setting('GM_DERIVED_SECRETS')).toBe(DERIVED_SECRET_PURPOSES.map(({ purpose, envVar }) => `${envVar}=geusemaker/my-stack/${purpose}`).join(','));
+  });
+
+  test('derived secrets differ per purpose and never appear in the log or on a command line', async () => {
+    const result = await plainDevBoot();
+    const values = DERIVED_SECRET_PURPOSES.map(({ purpose }) => derived(purpose));
+    expect(new Set(values).size).toBe(DERIVED_SECRET_PURPOSES.length);
+    for (const value of [...values, ENCRYPTION_KEY]) {
+      expect(result.log).not.toContain(value);
+      expect(result.calls.join('\n')).not.toContain(value);
+    }
+    expect(result.log).toContain('QDRANT_API_KEY: no secret geusemaker/my-stack/qdrant-api-key (a deployment made after the derivation): derived from the encryption key');
+  });
+
+  test('derived values are stable across boots, and a secret retained from before the derivation wins over its derived value', async () => {
+    const [first, second] = await Promise.all([
+      plainDevBoot(),
+      boot(userData.dev, { prepare: (state) => write(state, 'secrets-missing', 'postgres-password\nn8n-jwt-secret\ncrawl4ai-api-token\n') }),
+    ]);
+    const env = (b: Boot) => fs.readFileSync(path.join(b.root, HOST_PATHS.envFile), 'utf8').trim().split('\n').sort();
+    expect(env(second)).toContain('QDRANT_API_KEY=value-of-qdrant-api-key');
+    expect(env(second).filter((l) => !l.startsWith('QDRANT_API_KEY='))).toEqual(env(first).filter((l) => !l.startsWith('QDRANT_API_KEY=')));
+    expect(second.log).toContain('QDRANT_API_KEY: kept the value of the retained secret geusemaker/my-stack/qdrant-api-key');
+    expect(signals(second.calls)[0]).toMatch(/--exit-code 0/);
+  });
+
+  test('an error other than ResourceNotFoundException on a legacy name fails write-secrets in one line and writes no env file', async () => {
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'secret.qdrant-api-key.error', 'ThrottlingException') });
+    expect(failureReason(result.calls)).toBe('bootstrap step write-secrets failed: could not read the secret for QDRANT_API_KEY (geusemaker/my-stack/qdrant-api-key): ThrottlingException');
+    expect(fs.existsSync(path.join(result.root, HOST_PATHS.envFile))).toBe(false);
+  });
+
+  test('a stored secret that does not exist fails write-secrets: the encryption key is never made up', async () => {
+    const result = await boot(userData.dev, { prepare: (state) => write(state, 'secrets-missing', 'n8n-encryption-key\n') });
+    expect(failureReason(result.calls)).toBe('bootstrap step write-secrets failed: could not read the secret for N8N_ENCRYPTION_KEY (geusemaker/my-stack/n8n-encryption-key): ResourceNotFoundException');
+    expect(fs.existsSync(path.join(result.root, HOST_PATHS.envFile))).toBe(false);
   });
 
   test('n8n\'s owner is set up on localhost with the owner password as valid JSON (a quote and a backslash in it) on stdin, not argv', async () => {
@@ -361,7 +432,7 @@ describe('the rendered bootstrap, executed under bash', () => {
   test('a secret that a failing check prints never reaches the signal', async () => {
     const result = await boot(userData.dev, {
       prepare: (state) => {
-        write(state, 'functional-check', 'qdrant FAIL refused key value-of-qdrant-api-key\n');
+        write(state, 'functional-check', `qdrant FAIL refused key ${derived('qdrant-api-key')}\n`);
         write(state, 'functional-check.exit', '1');
       },
     });
@@ -477,6 +548,40 @@ describe('the rendered bootstrap, executed under bash', () => {
     expect(result.calls[release]).toContain('--lifecycle-action-result CONTINUE');
   });
 
+  describe('the Compose plugin for this host\'s architecture (uname -m)', () => {
+    const pluginFile = (root: string) => path.join(root, 'usr', 'local', 'lib', 'docker', 'cli-plugins', 'docker-compose');
+    const downloads = (calls: string[]) => calls.filter((c) => c.startsWith('curl ') && c.includes('github.com/docker/compose'));
+    const checks = (calls: string[]) => calls.filter((c) => c.startsWith('sha256sum --check'));
+    const withoutCompose = (arch: string, also: (state: string) => void = () => undefined) => (state: string) => {
+      fs.rmSync(path.join(state, 'compose-preinstalled'));
+      write(state, 'uname-m', `${arch}\n`);
+      also(state);
+    };
+
+    test.each(['aarch64', 'x86_64'] as const)('a %s host downloads its own binary, checks its published sha256 and installs it', async (arch) => {
+      const result = await boot(userData.dev, { prepare: withoutCompose(arch) });
+      expect(downloads(result.calls)).toEqual([expect.stringContaining(` ${COMPOSE_ASSETS[arch].url}`)]);
+      expect(checks(result.calls)).toEqual([`sha256sum --check --status: ${COMPOSE_ASSETS[arch].sha256}`]);
+      expect(fs.statSync(pluginFile(result.root)).mode & 0o777).toBe(0o755);
+      expect(fs.readFileSync(pluginFile(result.root), 'utf8')).toContain(`docker-compose-linux-${arch}`);
+      expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 0 /)]);
+    });
+
+    test('a download that does not match the published sha256 is not installed and fails install-packages', async () => {
+      const result = await boot(userData.dev, { prepare: withoutCompose('aarch64', (state) => write(state, 'compose-asset-tampered', '')) });
+      expect(checks(result.calls)).toEqual([`sha256sum --check --status: ${COMPOSE_ASSETS.aarch64.sha256}`]);
+      expect(failureReason(result.calls)).toBe('bootstrap step install-packages failed: docker compose 5.1.3: checksum mismatch, refusing to install');
+      expect(fs.existsSync(pluginFile(result.root))).toBe(false);
+      expect(result.calls.some((c) => c.startsWith('mount '))).toBe(false);
+    });
+
+    test('any other architecture fails install-packages in one line, before any download', async () => {
+      const result = await boot(userData.dev, { prepare: withoutCompose('armv7l') });
+      expect(failureReason(result.calls)).toBe('bootstrap step install-packages failed: this host is armv7l: docker compose 5.1.3 is verified for x86_64 and aarch64 only');
+      expect(downloads(result.calls)).toEqual([]);
+    });
+  });
+
   test('user data stays under 16 KB', () => {
     for (const script of Object.values(userData)) expect(Buffer.byteLength(script)).toBeLessThan(16 * 1024);
   });
@@ -489,8 +594,16 @@ describe('the GPU tier on the Deep Learning AMI, which may lack Docker and cfn-s
     expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 0 /)]);
   });
 
-  test('an AMI that ships Docker keeps it', async () => {
-    const result = await boot(userData.gpu, { missing: [] });
+  test('an AMI that ships Docker keeps it, with its own daemon.json (the NVIDIA runtime)', async () => {
+    const nvidia = '{\n  "runtimes": { "nvidia": { "path": "nvidia-container-runtime", "runtimeArgs": [] } }\n}\n';
+    const result = await boot(userData.gpu, {
+      missing: [],
+      prepare: (_state, root) => {
+        fs.mkdirSync(path.join(root, 'etc', 'docker'), { recursive: true });
+        fs.writeFileSync(path.join(root, 'etc', 'docker', 'daemon.json'), nvidia);
+      },
+    });
+    expect(fs.readFileSync(path.join(result.root, 'etc', 'docker', 'daemon.json'), 'utf8')).toBe(nvidia);
     expect(result.calls.some((c) => c.startsWith('dnf install -y docker'))).toBe(false);
     expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 0 /)]);
   });

@@ -21,6 +21,7 @@ const DEPLOYMENTS: Array<[string, string, Record<string, unknown>]> = [
   ['dev, defaults', 'my-stack', { tier: 'dev' }],
   ['dev, allowed CIDRs, on-demand', 'team', { tier: 'dev', allowedCidrs: ['203.0.113.0/24'], market: 'on-demand' }],
   ['dev over retained data', 'back', { tier: 'dev', retainedData: { fileSystemId: 'fs-0123456789abcdef0' } }],
+  ['dev on x86_64 with a schedule', 'office', { tier: 'dev', architecture: 'x86_64', schedule: { timeZone: 'Europe/Berlin', start: '08:00', stop: '20:00' } }],
   ['automation, environment-agnostic, the distribution\'s own name', 'auto', { tier: 'automation' }],
   ['automation in a pinned account and region, own domain, access logs', 'auto-pinned', { tier: 'automation', env: PINNED, automation: { domainName: 'n8n.example.com', certificateArn: CERT } }],
   ['automation, allowed CIDRs', 'auto-team', { tier: 'automation', allowedCidrs: ['203.0.113.0/24'] }],

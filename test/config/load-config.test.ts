@@ -1,4 +1,4 @@
-import { ConfigError, DEPLOYMENTS_CONTEXT_KEY, loadDeployments } from '../../lib/config/load-config';
+import { ConfigError, DEFAULT_CPU_ROOT_VOLUME_GIB, DEPLOYMENTS_CONTEXT_KEY, loadDeployments } from '../../lib/config/load-config';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];
 const declared = (deployments: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
@@ -25,6 +25,37 @@ describe('defaults', () => {
   test('gpu gets a longer bootstrap timeout', () => {
     const [config] = loadDeployments(declared({ big: { tier: 'gpu' } }));
     expect(config.bootstrapTimeoutMinutes).toBe(45);
+  });
+
+  test.each([['dev'], ['automation']])('%s runs on arm64 with a 30 GiB root volume and no schedule', (tier) => {
+    const [config] = loadDeployments(declared({ x: { tier } }));
+    expect(config).toMatchObject({ architecture: 'arm64', rootVolumeGiB: DEFAULT_CPU_ROOT_VOLUME_GIB });
+    expect(DEFAULT_CPU_ROOT_VOLUME_GIB).toBe(30);
+    expect(config.schedule).toBeUndefined();
+  });
+
+  test('gpu runs on x86_64 with a 100 GiB root volume', () => {
+    const [config] = loadDeployments(declared({ big: { tier: 'gpu' } }));
+    expect(config).toMatchObject({ architecture: 'x86_64', rootVolumeGiB: 100 });
+  });
+
+  test('x86_64 is a setting on the CPU tiers, and an explicit x86_64 on gpu is what it runs anyway', () => {
+    expect(loadDeployments(declared({ x: { tier: 'dev', architecture: 'x86_64' } }))[0].architecture).toBe('x86_64');
+    expect(loadDeployments(declared({ x: { tier: 'gpu', architecture: 'x86_64' } }))[0].architecture).toBe('x86_64');
+  });
+
+  test('the smallest root volume allowed is 20 GiB', () => {
+    expect(loadDeployments(declared({ x: { tier: 'dev', rootVolumeGiB: 20 } }))[0].rootVolumeGiB).toBe(20);
+  });
+
+  test('a schedule runs on weekdays unless its days are given', () => {
+    const [config] = loadDeployments(declared({ x: { tier: 'dev', schedule: { timeZone: 'Europe/Berlin', start: '08:00', stop: '20:00' } } }));
+    expect(config.schedule).toEqual({ timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '08:00', stop: '20:00' });
+  });
+
+  test.each([['*'], ['MON,WED,FRI'], ['MON-SAT'], ['SUN,TUE-THU']])('the day field %s is accepted', (days) => {
+    const [config] = loadDeployments(declared({ x: { tier: 'dev', schedule: { timeZone: 'UTC', days, start: '22:00', stop: '06:00' } } }));
+    expect(config.schedule?.days).toBe(days);
   });
 });
 
@@ -95,7 +126,7 @@ describe('bad configuration fails with one line naming field, value and what is 
     ['an existing VPC without an account and region to look it up in', () => declared({ x: { tier: 'dev', vpcId: 'vpc-0abc1234' } }),
       'Invalid configuration: geusemaker:deployments.x.vpcId = "vpc-0abc1234": an existing VPC is looked up in its account: set env.account and env.region too'],
     ['an unknown setting', () => declared({ x: { tier: 'dev', instancetype: 't3.large' } }),
-      'Invalid configuration: geusemaker:deployments.x: unknown setting "instancetype"; allowed: tier, env, vpcId, market, instanceSize, allowedCidrs, n8nOwnerEmail, bootstrapTimeoutMinutes, rootVolumeGiB, models, qdrantSnapshotMinutes, backups, retainedData, automation, gpu'],
+      'Invalid configuration: geusemaker:deployments.x: unknown setting "instancetype"; allowed: tier, env, vpcId, market, architecture, instanceSize, allowedCidrs, n8nOwnerEmail, bootstrapTimeoutMinutes, rootVolumeGiB, schedule, models, qdrantSnapshotMinutes, backups, retainedData, automation, gpu'],
     ['two compute tiers at once', () => declared({ x: { tier: ['dev', 'gpu'] } }),
       'Invalid configuration: geusemaker:deployments.x.tier = ["dev","gpu"]: a deployment has exactly one compute tier at a time (one of dev, automation, gpu)'],
     ['options of another tier', () => declared({ x: { tier: 'dev', gpu: { instanceTypes: ['g5.xlarge'] } } }),
@@ -130,6 +161,28 @@ describe('bad configuration fails with one line naming field, value and what is 
       'Invalid configuration: geusemaker:deployments.x.automation = {"idleTimeoutSeconds":120}: options for tier automation given, but the tier is dev; a deployment has one compute tier at a time — remove them or set tier to automation'],
     ['automation options on gpu', () => declared({ x: { tier: 'gpu', automation: { idleTimeoutSeconds: 120 } } }),
       'Invalid configuration: geusemaker:deployments.x.automation = {"idleTimeoutSeconds":120}: options for tier automation given, but the tier is gpu; a deployment has one compute tier at a time — remove them or set tier to automation'],
+    ['an unknown architecture', () => declared({ x: { tier: 'dev', architecture: 'aarch64' } }),
+      'Invalid configuration: geusemaker:deployments.x.architecture = "aarch64": expected one of arm64, x86_64'],
+    ['arm64 on gpu', () => declared({ x: { tier: 'gpu', architecture: 'arm64' } }),
+      'Invalid configuration: geusemaker:deployments.x.architecture = "arm64": the gpu tier runs x86_64 only (its Deep Learning AMI and NVIDIA instance types): remove architecture, or use the dev or automation tier for arm64'],
+    ['a root volume below 20 GiB', () => declared({ x: { tier: 'dev', rootVolumeGiB: 19 } }),
+      'Invalid configuration: geusemaker:deployments.x.rootVolumeGiB = 19: expected 20 to 1000 GiB'],
+    ['a time zone that is no IANA name', () => declared({ x: { tier: 'dev', schedule: { timeZone: 'CET+1', start: '08:00', stop: '20:00' } } }),
+      'Invalid configuration: geusemaker:deployments.x.schedule.timeZone = "CET+1": expected an IANA time zone name such as Europe/Berlin, America/New_York or UTC'],
+    ['a time zone the IANA database does not know', () => declared({ x: { tier: 'dev', schedule: { timeZone: 'Mars/Olympus_Mons', start: '08:00', stop: '20:00' } } }),
+      'Invalid configuration: geusemaker:deployments.x.schedule.timeZone = "Mars/Olympus_Mons": expected an IANA time zone name such as Europe/Berlin, America/New_York or UTC'],
+    ['a start time that is no HH:MM', () => declared({ x: { tier: 'dev', schedule: { timeZone: 'UTC', start: '8am', stop: '20:00' } } }),
+      'Invalid configuration: geusemaker:deployments.x.schedule.start = "8am": expected a time of day HH:MM from 00:00 to 23:59, such as 08:00'],
+    ['a stop time past midnight', () => declared({ x: { tier: 'dev', schedule: { timeZone: 'UTC', start: '08:00', stop: '24:00' } } }),
+      'Invalid configuration: geusemaker:deployments.x.schedule.stop = "24:00": expected a time of day HH:MM from 00:00 to 23:59, such as 20:00'],
+    ['the same start and stop time', () => declared({ x: { tier: 'dev', schedule: { timeZone: 'UTC', start: '08:00', stop: '08:00' } } }),
+      'Invalid configuration: geusemaker:deployments.x.schedule.stop = "08:00": start and stop are both 08:00: the host would start and stop at once; set different times'],
+    ['days that are no cron day names', () => declared({ x: { tier: 'dev', schedule: { timeZone: 'UTC', days: 'weekdays', start: '08:00', stop: '20:00' } } }),
+      'Invalid configuration: geusemaker:deployments.x.schedule.days = "weekdays": expected "*" or day names SUN, MON, TUE, WED, THU, FRI, SAT as a list and/or ranges such as "MON-FRI" or "MON,WED,FRI"'],
+    ['a day range running backwards', () => declared({ x: { tier: 'dev', schedule: { timeZone: 'UTC', days: 'FRI-MON', start: '08:00', stop: '20:00' } } }),
+      'Invalid configuration: geusemaker:deployments.x.schedule.days = "FRI-MON": expected "*" or day names SUN, MON, TUE, WED, THU, FRI, SAT as a list and/or ranges such as "MON-FRI" or "MON,WED,FRI"; a range runs forwards within one week (SUN first), so "FRI-MON" is not one'],
+    ['a schedule without its stop time', () => declared({ x: { tier: 'dev', schedule: { timeZone: 'UTC', start: '08:00' } } }),
+      'Invalid configuration: geusemaker:deployments.x.schedule.stop = (missing): expected a time of day HH:MM from 00:00 to 23:59, such as 20:00'],
     ['no deployment at all', () => context({}),
       'Invalid configuration: geusemaker:deployments declares no deployment; add one in cdk.json or pass -c name=<name>'],
   ];

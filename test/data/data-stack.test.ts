@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { OUTPUT_KEYS, SECRET_PURPOSES, TAG_KEYS } from '../../ops/src/contract';
+import { DERIVED_SECRET_PURPOSES, OUTPUT_KEYS, STORED_SECRET_PURPOSES, TAG_KEYS, parseSecretArns } from '../../ops/src/contract';
 import { hostSubnetOutputKey, originSubnetOutputKey } from '../../lib/data/data-stack';
 import { existingVpcContext, synthDeployment } from '../helpers/app';
 import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
@@ -19,7 +19,7 @@ describe.each([
   let template: Template;
   beforeAll(() => { template = synth(); });
 
-  test('the file system is encrypted, elastic, backed up and retained except when its own creation fails', () => {
+  test('the file system is encrypted, elastic and retained except when its own creation fails', () => {
     template.hasResource('AWS::EFS::FileSystem', {
       DeletionPolicy: 'RetainExceptOnCreate',
       UpdateReplacePolicy: 'Retain',
@@ -27,9 +27,28 @@ describe.each([
         Encrypted: true,
         ThroughputMode: 'elastic',
         PerformanceMode: 'generalPurpose',
-        BackupPolicy: { Status: 'ENABLED' },
+        // Not EFS automatic backups: their vault's access policy denies every restore.
+        BackupPolicy: { Status: 'DISABLED' },
       }),
     });
+  });
+
+  test('AWS Backup backs the file system up daily after the nightly backup set, 35 days, into a retained vault of its own', () => {
+    template.hasResource('AWS::Backup::BackupVault', { DeletionPolicy: 'Retain' });
+    template.hasResourceProperties('AWS::Backup::BackupPlan', {
+      BackupPlan: Match.objectLike({
+        BackupPlanRule: [Match.objectLike({ ScheduleExpression: 'cron(0 5 * * ? *)', Lifecycle: { DeleteAfterDays: 35 } })],
+      }),
+    });
+    const [selection] = Object.values(template.findResources('AWS::Backup::BackupSelection'));
+    expect(JSON.stringify(selection.Properties.BackupSelection.Resources)).toContain('elasticfilesystem');
+    expect(selection.Properties.BackupSelection.IamRoleArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^BackupRole/), 'Arn'] });
+  });
+
+  test('the backup role may back up and restore, and is an output for gm-ops drill', () => {
+    const [role] = Object.values(template.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'backup.amazonaws.com' } })] } } }));
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toMatch(/AWSBackupServiceRolePolicyForBackup.*AWSBackupServiceRolePolicyForRestores/);
+    template.hasOutput('BackupRoleArn', {});
   });
 
   test('the file system policy refuses clients without TLS and anonymous clients', () => {
@@ -66,9 +85,14 @@ describe.each([
     }
   });
 
-  test('one generated, retained secret per purpose, its value never in the template', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', SECRET_PURPOSES.length);
-    for (const { purpose } of SECRET_PURPOSES) {
+  test('two stored secrets only (the encryption key and the owner password): the other values are derived on the host', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    const names = Object.values(template.findResources('AWS::SecretsManager::Secret')).map((s) => s.Properties.Name.split('/').pop()).sort();
+    expect(names).toEqual(['n8n-encryption-key', 'n8n-owner-password']);
+  });
+
+  test('each stored secret is generated and retained, its value never in the template', () => {
+    for (const { purpose } of STORED_SECRET_PURPOSES) {
       template.hasResource('AWS::SecretsManager::Secret', {
         DeletionPolicy: 'RetainExceptOnCreate',
         UpdateReplacePolicy: 'Retain',
@@ -84,6 +108,13 @@ describe.each([
   test('outputs the file system id and the secret ARNs for gm-ops', () => {
     template.hasOutput(OUTPUT_KEYS.fileSystemId, {});
     template.hasOutput(OUTPUT_KEYS.secretArns, {});
+  });
+
+  test('SecretArns lists the stored purposes, and no derived one', () => {
+    const [output] = Object.values(template.findOutputs(OUTPUT_KEYS.secretArns));
+    const literal = (output.Value['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'ARN')).join('');
+    expect(Object.keys(parseSecretArns(literal)).sort()).toEqual(STORED_SECRET_PURPOSES.map((s) => s.purpose).sort());
+    for (const { purpose } of DERIVED_SECRET_PURPOSES) expect(literal).not.toContain(purpose);
   });
 
   test('every taggable resource carries the deployment and tier tags', () => {

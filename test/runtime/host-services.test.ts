@@ -53,7 +53,8 @@ describe('spot-watcher.sh', () => {
     const host = await runningHost();
     const result = await host.run('spot-watcher.sh', { GM_SPOT_MAX_POLLS: '4' });
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain('no interruption notice after 4 polls');
+    expect(result.stderr).toContain('no interruption notice or termination after 4 polls');
+    expect(host.calls().filter((c) => c.includes('target-lifecycle-state'))).toEqual([]);
     expect(host.composeSubcommands()).not.toContain('stop');
     expect(fleet.efs.lockIsFree()).toBe(false);
   });
@@ -98,6 +99,91 @@ describe('spot-watcher.sh', () => {
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('stop broke');
     expect(result.stderr).toContain('spot watcher: stop.sh failed (exit 4)');
+  });
+});
+
+describe('spot-watcher.sh with the termination lifecycle hook (scale-in: gm-ops stop, a schedule, a replacement)', () => {
+  const HOOK = { GM_TERMINATION_HOOK: 'geusemaker-clean-stop', GM_AUTO_SCALING_GROUP: 'geusemaker-my-stack', GM_REGION: 'eu-west-1' };
+  const COMPLETE = 'aws autoscaling complete-lifecycle-action --region eu-west-1 --lifecycle-hook-name geusemaker-clean-stop --auto-scaling-group-name geusemaker-my-stack --instance-id i-0abc123 --lifecycle-action-result CONTINUE';
+  const lifecyclePolls = (host: FakeHost) => host.calls().filter((c) => c.endsWith('/latest/meta-data/autoscaling/target-lifecycle-state'));
+
+  function hookedHost(lifeCycle: 'spot' | 'on-demand'): FakeHost {
+    const host = newHost(HOOK);
+    host.curl('imds-token', 200, 'TOKEN-1');
+    host.curl('lifecycle', 200, lifeCycle);
+    host.curl('instance-id', 200, 'i-0abc123');
+    return host;
+  }
+
+  test('on "Terminated" it stops the stack through systemd (stop.sh as ExecStop), then completes the hook with CONTINUE', async () => {
+    const host = hookedHost('spot');
+    // IMDS answers 404 until auto scaling has set the item, then the state the host is heading for.
+    host.curl('target-lifecycle', 404, '', 1);
+    host.curl('target-lifecycle', 200, 'InService', 2);
+    host.curl('target-lifecycle', 200, 'Terminated', 3);
+    const result = await host.run('spot-watcher.sh', { GM_SPOT_MAX_POLLS: '10' });
+    expect(result.code).toBe(0);
+    expect(lifecyclePolls(host)).toHaveLength(3);
+    for (const poll of lifecyclePolls(host)) expect(poll).toContain('-H X-aws-ec2-metadata-token: TOKEN-1');
+    const calls = host.calls();
+    const stop = calls.indexOf('systemctl stop geusemaker.service');
+    expect(stop).toBeGreaterThan(-1);
+    // The watchdog goes first: nothing may restart a service once the fence is released.
+    expect(calls.indexOf('systemctl stop geusemaker-watchdog.timer')).toBeGreaterThan(-1);
+    expect(calls.indexOf('systemctl stop geusemaker-watchdog.timer')).toBeLessThan(stop);
+    expect(calls.indexOf(COMPLETE)).toBeGreaterThan(stop);
+    expect(calls.filter((c) => c.startsWith('aws '))).toEqual([COMPLETE]);
+    expect(host.sleeps().filter((s) => s === 'sleep 5')).toHaveLength(2);
+    expect(result.stderr).toContain('completed the lifecycle action geusemaker-clean-stop for i-0abc123 (CONTINUE)');
+  });
+
+  test('an on-demand host with the hook watches only its lifecycle state (no spot notice can come)', async () => {
+    const host = hookedHost('on-demand');
+    host.curl('target-lifecycle', 200, 'Terminated', 2);
+    const result = await host.run('spot-watcher.sh', { GM_SPOT_MAX_POLLS: '10' });
+    expect(result.code).toBe(0);
+    expect(host.calls().filter((c) => c.endsWith('/spot/instance-action'))).toEqual([]);
+    expect(lifecyclePolls(host)).toHaveLength(2);
+    expect(host.calls()).toContain(COMPLETE);
+  });
+
+  test('other target states (Standby, Detached, InService) stop nothing', async () => {
+    const host = hookedHost('spot');
+    host.curl('target-lifecycle', 200, 'Standby', 1);
+    host.curl('target-lifecycle', 200, 'Detached', 2);
+    host.curl('target-lifecycle', 200, 'InService', 3);
+    const result = await host.run('spot-watcher.sh', { GM_SPOT_MAX_POLLS: '3' });
+    expect(result.code).toBe(0);
+    expect(lifecyclePolls(host)).toHaveLength(3);
+    expect(host.calls().some((c) => c.startsWith('systemctl stop') || c.startsWith('aws '))).toBe(false);
+  });
+
+  test('a completion the group refuses is logged in one line and exits 1, so systemd restarts the watcher', async () => {
+    const host = hookedHost('spot');
+    host.curl('target-lifecycle', 200, 'Terminated');
+    host.answer('aws', '\nAn error occurred (ValidationError) when calling the CompleteLifecycleAction operation: No active Lifecycle Action found with instance ID i-0abc123\n');
+    host.exitCode('aws', 254);
+    const result = await host.run('spot-watcher.sh', { GM_SPOT_MAX_POLLS: '3' });
+    expect(result.code).toBe(1);
+    expect(host.calls()).toContain('systemctl stop geusemaker.service');
+    expect(result.stderr).toContain('scale-in watcher: complete-lifecycle-action failed (exit 254): An error occurred (ValidationError) when calling the CompleteLifecycleAction operation: No active Lifecycle Action found with instance ID i-0abc123');
+  });
+
+  test('a stop that fails still completes the hook: the fence is released on every path of stop.sh', async () => {
+    const host = hookedHost('spot');
+    host.curl('target-lifecycle', 200, 'Terminated');
+    host.exitCode('systemctl', 1);
+    const result = await host.run('spot-watcher.sh', { GM_SPOT_MAX_POLLS: '3' });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('systemctl stop geusemaker.service failed; completing the lifecycle action anyway');
+    expect(host.calls()).toContain(COMPLETE);
+  });
+
+  test('a hook without its group or region is a bad setting (exit 2), named in one line', async () => {
+    const host = newHost({ GM_TERMINATION_HOOK: 'geusemaker-clean-stop' });
+    const result = await host.run('spot-watcher.sh', { GM_SPOT_MAX_POLLS: '1' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('GM_TERMINATION_HOOK is set but GM_AUTO_SCALING_GROUP or GM_REGION is not');
   });
 });
 
@@ -188,7 +274,7 @@ describe('install-services.sh', () => {
     return fs.readFileSync(path.join(host.systemdDir, name), 'utf8');
   }
 
-  test('installs the units with this host\'s paths, enables them, starts the stack unit and the model pull in the background', async () => {
+  test('installs the units with this host\'s paths, enables them, starts the stack unit; the model pull is enabled, not started (the bootstrap starts it after its signal)', async () => {
     const host = newHost({ GM_QDRANT_SNAPSHOT_MINUTES: '20', GM_BACKUP_SCHEDULE: '*-*-* 02:30:00' });
     const result = await host.run('install-services.sh');
     expect(result.stderr).toContain('install-services: done');
@@ -237,7 +323,6 @@ describe('install-services.sh', () => {
       'systemctl enable geusemaker.service geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer geusemaker-backup.timer geusemaker-watchdog.timer geusemaker-models.service',
       'systemctl start geusemaker.service',
       'systemctl start geusemaker-spot-watcher.service geusemaker-qdrant-snapshot.timer geusemaker-backup.timer geusemaker-watchdog.timer',
-      'systemctl start --no-block geusemaker-models.service',
     ]);
   });
 

@@ -19,7 +19,9 @@ describe('start.sh', () => {
 
     expect(result.stderr).toContain('start: done, every service is healthy');
     expect(result.code).toBe(0);
-    expect(host.composeSubcommands()).toEqual(['version', 'up', 'ps', 'ps', 'ps', 'exec']);
+    expect(host.composeSubcommands()).toEqual(['version', 'pull', 'up', 'ps', 'ps', 'ps', 'exec']);
+    // Every missing image at once, before anything needs one; a host that has them asks no registry.
+    expect(host.dockerCalls()).toContainEqual(expect.stringMatching(/^docker compose .* pull --policy missing --quiet$/));
     // Two unhealthy answers, two bounded waits of GM_HEALTH_INTERVAL (default 10 s).
     expect(host.sleeps()).toEqual(['sleep 10', 'sleep 10']);
     expect(result.stderr).toMatch(/waiting for services to become healthy \(attempt 1\/90\): n8n\(running\/starting\) crawl4ai\(running\/starting\)/);
@@ -34,6 +36,16 @@ describe('start.sh', () => {
     expect(host.dockerCalls().join('\n')).not.toContain('compose.gpu.yml');
     // Secrets never appear on a command line.
     for (const value of Object.values(SECRETS)) expect(host.calls().join('\n')).not.toContain(value);
+  });
+
+  test('a failed image pull is only a warning: docker compose up pulls what is missing and the start goes on', async () => {
+    const host = newHost();
+    host.answer('compose-pull', 'Error response from daemon: Get "https://registry-1.docker.io/v2/": net/http: TLS handshake timeout\n');
+    host.exitCode('compose-pull', 1);
+    const result = await host.run('start.sh');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('start: docker compose pull failed; docker compose up pulls what is still missing');
+    expect(host.composeSubcommands().slice(0, 3)).toEqual(['version', 'pull', 'up']);
   });
 
   test('prepares the EFS and local directories with the owner each image needs, never world-writable', async () => {
@@ -89,7 +101,7 @@ describe('start.sh', () => {
     // Bounded: 4 checks, 3 waits of GM_HEALTH_INTERVAL, no real time spent.
     expect(host.sleeps().filter((s) => s === 'sleep 7')).toHaveLength(3);
     // No credential import on an unhealthy stack; the stack is stopped, then the fence let go.
-    expect(host.composeSubcommands()).toEqual(['version', 'up', 'ps', 'ps', 'ps', 'ps', 'stop']);
+    expect(host.composeSubcommands()).toEqual(['version', 'pull', 'up', 'ps', 'ps', 'ps', 'ps', 'stop']);
     expect(host.fenceHolderPid()).toBeUndefined();
     expect(fleet.efs.lockIsFree()).toBe(true);
     expect(fs.existsSync(path.join(fleet.efs.dir, '.geusemaker.lock.owner'))).toBe(false);
@@ -198,6 +210,8 @@ describe('Qdrant restore on a fresh host', () => {
     expect(run).toMatch(/--no-deps --name geusemaker-qdrant-restore .* qdrant \.\/entrypoint\.sh --storage-snapshot \/qdrant\/restore\/full\.snapshot$/);
     const subs = host.composeSubcommands();
     expect(subs.indexOf('run')).toBeLessThan(subs.indexOf('up'));
+    // All images are pulled together first: the restore does not pull Qdrant's alone.
+    expect(subs.indexOf('pull')).toBeLessThan(subs.indexOf('run'));
     // The one-shot restore container is stopped and removed once Qdrant answered ready.
     const calls = host.dockerCalls();
     expect(calls).toContain('docker stop -t 30 geusemaker-qdrant-restore');

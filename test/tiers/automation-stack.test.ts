@@ -1,6 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OUTPUT_KEYS } from '../../ops/src/contract';
+import { ARM64_CPU_FAMILIES } from '../../lib/compute/instance-types';
 import { originSubnetOutputKey } from '../../lib/data/data-stack';
+import { AL2023_ARM64_AMI_PARAMETER } from '../../lib/tiers/compute-stack';
 import { existingVpcContext, synthDeployment } from '../helpers/app';
 import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
 
@@ -74,14 +76,28 @@ describe('automation tier, in every case', () => {
 
   test('owner protection: a launch lifecycle hook on the group itself holds every new host out of the load balancer until the bootstrap releases it', () => {
     const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
-    expect(group.Properties.LifecycleHookSpecificationList).toEqual([{
+    expect(group.Properties.LifecycleHookSpecificationList).toContainEqual({
       LifecycleHookName: 'geusemaker-bootstrap', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 1800, DefaultResult: 'ABANDON',
-    }]);
+    });
     const userData = JSON.stringify(Object.values(compute.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData.UserData);
     expect(userData).toContain("GM_LIFECYCLE_HOOK='geusemaker-bootstrap'");
     const statements = Object.values(compute.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const release = statements.find((s: { Action: unknown }) => s.Action === 'autoscaling:CompleteLifecycleAction');
     expect(JSON.stringify(release.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/geusemaker-demo"');
+  });
+
+  test('beside the launch hold, the clean-stop hook every group has', () => {
+    const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    expect(group.Properties.LifecycleHookSpecificationList.map((h: { LifecycleHookName: string }) => h.LifecycleHookName))
+      .toEqual(['geusemaker-bootstrap', 'geusemaker-clean-stop']);
+  });
+
+  test('Graviton by default: the AL2023 arm64 AMI and arm64 types only', () => {
+    const template = Object.values(compute.findResources('AWS::EC2::LaunchTemplate'))[0];
+    expect(template.Properties.LaunchTemplateData.ImageId).toBe(`resolve:ssm:${AL2023_ARM64_AMI_PARAMETER}`);
+    const group = Object.values(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    const types = group.Properties.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType.split('.')[0]);
+    expect(types).toEqual([...ARM64_CPU_FAMILIES]);
   });
 
   test('n8n binds beyond localhost only because the load balancer is its sole peer', () => {

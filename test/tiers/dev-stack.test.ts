@@ -1,6 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { OUTPUT_KEYS, TAG_KEYS } from '../../ops/src/contract';
-import { AL2023_AMI_PARAMETER } from '../../lib/tiers/compute-stack';
+import { DERIVED_SECRET_PURPOSES, OUTPUT_KEYS, STORED_SECRET_PURPOSES, TAG_KEYS } from '../../ops/src/contract';
+import { ARM64_CPU_FAMILIES, CPU_FAMILIES } from '../../lib/compute/instance-types';
+import { DEFAULT_CPU_ROOT_VOLUME_GIB } from '../../lib/config/load-config';
+import { AL2023_AMI_PARAMETER, AL2023_ARM64_AMI_PARAMETER } from '../../lib/tiers/compute-stack';
 import { existingVpcContext, synthDeployment, warningsOf } from '../helpers/app';
 import { renderUserData } from '../helpers/render-user-data';
 import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
@@ -32,8 +34,8 @@ describe.each([
     expect(stacks.compute.dependencies).toContain(stacks.data);
   });
 
-  test('Amazon Linux 2023 resolved by EC2 at launch, so a new AMI never replaces the host', () => {
-    expect(launchTemplateData(compute).ImageId).toBe(`resolve:ssm:${AL2023_AMI_PARAMETER}`);
+  test('Amazon Linux 2023 for arm64 by default, resolved by EC2 at launch, so a new AMI never replaces the host', () => {
+    expect(launchTemplateData(compute).ImageId).toBe(`resolve:ssm:${AL2023_ARM64_AMI_PARAMETER}`);
   });
 
   test('IMDSv2 required, metadata unreachable from containers', () => {
@@ -43,7 +45,7 @@ describe.each([
   test('encrypted gp3 root volume', () => {
     expect(launchTemplateData(compute).BlockDeviceMappings).toEqual([{
       DeviceName: '/dev/xvda',
-      Ebs: { DeleteOnTermination: true, Encrypted: true, VolumeSize: 50, VolumeType: 'gp3' },
+      Ebs: { DeleteOnTermination: true, Encrypted: true, VolumeSize: DEFAULT_CPU_ROOT_VOLUME_GIB, VolumeType: 'gp3' },
     }]);
   });
 
@@ -52,16 +54,61 @@ describe.each([
     compute.resourceCountIs('AWS::EC2::KeyPair', 0);
   });
 
-  test('exactly one host, spot over at least three types with price-capacity-optimized allocation', () => {
+  test('at most one host: created with one, stoppable to none (min 0, max 1, desired 1)', () => {
+    expect(autoScalingGroup(compute).Properties).toMatchObject({ MinSize: '0', MaxSize: '1', DesiredCapacity: '1' });
+  });
+
+  test('spot over at least four Graviton types of the configured size, price-capacity-optimized', () => {
     const props = autoScalingGroup(compute).Properties;
-    expect(props).toMatchObject({ MinSize: '1', MaxSize: '1' });
-    expect(props.DesiredCapacity === undefined || props.DesiredCapacity === '1').toBe(true);
     expect(props.MixedInstancesPolicy.InstancesDistribution).toEqual({
       OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized',
     });
-    const types = props.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType);
-    expect(types.length).toBeGreaterThanOrEqual(3);
-    for (const type of types) expect(type).toMatch(/\.large$/);
+    const types: string[] = props.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType);
+    expect(types.length).toBeGreaterThanOrEqual(4);
+    expect(types.map((t) => t.split('.')[0])).toEqual([...ARM64_CPU_FAMILIES]);
+    for (const type of types) expect(type).toMatch(/^[a-z]+\dg[a-z]*\.large$/);
+  });
+
+  test('a deploy never resets the sizes gm-ops stop or a schedule set (IgnoreUnmodifiedGroupSizeProperties)', () => {
+    expect(autoScalingGroup(compute).UpdatePolicy.AutoScalingScheduledAction).toEqual({ IgnoreUnmodifiedGroupSizeProperties: true });
+  });
+
+  test('a rolling update suspends scheduled actions, so a schedule cannot change the group mid-update', () => {
+    expect(autoScalingGroup(compute).UpdatePolicy.AutoScalingRollingUpdate.SuspendProcesses).toContain('ScheduledActions');
+  });
+
+  test('a host going away waits up to 600 s in a termination hook for its clean stop, then continues either way', () => {
+    expect(autoScalingGroup(compute).Properties.LifecycleHookSpecificationList).toEqual([{
+      LifecycleHookName: 'geusemaker-clean-stop', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 600, DefaultResult: 'CONTINUE',
+    }]);
+    expect(hostSettings(compute)).toContain("GM_TERMINATION_HOOK='geusemaker-clean-stop'");
+  });
+
+  test('the host may complete lifecycle hooks of its own group only', () => {
+    const statement = policyStatements(compute).find((s) => s.Action === 'autoscaling:CompleteLifecycleAction');
+    expect(JSON.stringify(statement!.Resource)).toMatch(/:autoScalingGroup:\*:autoScalingGroupName\/geusemaker-(my-stack|team)"(\]\]\})?$/);
+  });
+
+  test('no scheduled action without a schedule', () => {
+    compute.resourceCountIs('AWS::AutoScaling::ScheduledAction', 0);
+  });
+
+  test('the host gets the stored secrets by name and the legacy names of the derived ones', () => {
+    const settings = hostSettings(compute);
+    const name = autoScalingGroup(compute).Properties.AutoScalingGroupName.replace(/^geusemaker-/, '');
+    expect(settings).toContain(`GM_SECRETS='${STORED_SECRET_PURPOSES.map((s) => `${s.envVar}=geusemaker/${name}/${s.purpose}`).join(',')}'`);
+    expect(settings).toContain(`GM_DERIVED_SECRETS='${DERIVED_SECRET_PURPOSES.map((s) => `${s.envVar}=geusemaker/${name}/${s.purpose}`).join(',')}'`);
+  });
+
+  test('the host may read the legacy secrets of the derived values: by stored ARN, and by bare name so a missing one answers NotFound', () => {
+    const statement = policyStatements(compute).find((s) => s.Sid === 'ReadLegacySecretsOfDerivedValues')!;
+    expect(statement.Action).toBe('secretsmanager:GetSecretValue');
+    const resources = JSON.stringify(statement.Resource);
+    for (const { purpose } of DERIVED_SECRET_PURPOSES) {
+      expect(resources).toMatch(new RegExp(`secret:geusemaker/(my-stack|team)/${purpose}-\\?{6}"`));
+      expect(resources).toMatch(new RegExp(`secret:geusemaker/(my-stack|team)/${purpose}"`));
+    }
+    expect(resources).not.toContain('n8n-encryption-key');
   });
 
   test('no capacity rebalancing: a replacement would start before the old host lets go of the data', () => {
@@ -102,11 +149,13 @@ describe.each([
     expect(JSON.stringify(efs[0].Resource)).toMatch(/:file-system\/",\{"Fn::GetStackOutput":\{"StackName":"GeuseData-[a-z-]+","OutputName":"FileSystemId"\}\}/);
     expect(efs[0].Action).toEqual(expect.arrayContaining(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']));
     const secrets = byAction('secretsmanager:GetSecretValue');
-    expect(secrets).toHaveLength(1);
-    expect((secrets[0].Resource as unknown[]).length).toBe(6);
-    for (const resource of secrets[0].Resource as unknown[]) {
-      expect(JSON.stringify(resource)).toMatch(/:secret:geusemaker\/[a-z-]+\/[a-z0-9-]+-\?\?\?\?\?\?"(\]\]\})?$/);
-    }
+    expect(secrets).toHaveLength(2);
+    const secretNames = secrets.map((s) => (s.Resource as unknown[]).map((r) => JSON.stringify(r).match(/:secret:geusemaker\/[a-z-]+\/([a-z0-9-]+)-\?\?\?\?\?\?"(\]\]\})?$/)?.[1]).sort());
+    expect(secretNames).toEqual([
+      STORED_SECRET_PURPOSES.map((s) => s.purpose).sort(),
+      DERIVED_SECRET_PURPOSES.map((s) => s.purpose).sort(),
+    ]);
+    expect(secrets[1].Action).toBe('secretsmanager:GetSecretValue');
     const s3 = byAction('s3:GetObject');
     expect(JSON.stringify(s3[0].Resource)).toMatch(/\/[0-9a-f]{64}\.zip"/);
   });
@@ -212,6 +261,46 @@ describe('backup sets on the host', () => {
     const settings = hostSettings(synthDeployment('my-stack', { tier: 'dev', backups: { schedule: 'Mon..Fri 22:30', keep: 14 } }).compute);
     expect(settings).toContain("GM_BACKUP_SCHEDULE='Mon..Fri 22:30'");
     expect(settings).toContain("GM_BACKUP_KEEP='14'");
+  });
+});
+
+describe('dev stack on x86_64 by setting', () => {
+  let compute: Template;
+  beforeAll(() => ({ compute } = synthDeployment('my-stack', { tier: 'dev', architecture: 'x86_64', instanceSize: 'xlarge' })));
+
+  test('the AL2023 x86_64 AMI', () => {
+    expect(launchTemplateData(compute).ImageId).toBe(`resolve:ssm:${AL2023_AMI_PARAMETER}`);
+  });
+
+  test('the x86 families only, at the configured size', () => {
+    const types = autoScalingGroup(compute).Properties.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType);
+    expect(types).toEqual(CPU_FAMILIES.map((family) => `${family}.xlarge`));
+  });
+});
+
+describe('dev stack on a schedule', () => {
+  let compute: Template;
+  const scheduledActions = (t: Template) => Object.values(t.findResources('AWS::AutoScaling::ScheduledAction')).map((a) => a.Properties);
+  beforeAll(() => ({ compute } = synthDeployment('my-stack', { tier: 'dev', schedule: { timeZone: 'Europe/Berlin', start: '07:30', stop: '19:05' } })));
+
+  test('a start action: desired 1 only at the start time on weekdays (1-5) by default, in the time zone', () => {
+    const group = Object.keys(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    expect(scheduledActions(compute)).toContainEqual({
+      AutoScalingGroupName: { Ref: group }, Recurrence: '30 7 * * 1-5', TimeZone: 'Europe/Berlin', DesiredCapacity: 1,
+    });
+  });
+
+  test('a stop action: desired 0 at the stop time, and no other action', () => {
+    const group = Object.keys(compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    expect(scheduledActions(compute)).toContainEqual({
+      AutoScalingGroupName: { Ref: group }, Recurrence: '5 19 * * 1-5', TimeZone: 'Europe/Berlin', DesiredCapacity: 0,
+    });
+    expect(scheduledActions(compute)).toHaveLength(2);
+  });
+
+  test('the days follow the config', () => {
+    const days = synthDeployment('my-stack', { tier: 'dev', schedule: { timeZone: 'UTC', days: 'MON,WED,FRI', start: '08:00', stop: '20:00' } }).compute;
+    expect(scheduledActions(days).map((a) => a.Recurrence).sort()).toEqual(['0 20 * * 1,3,5', '0 8 * * 1,3,5']);
   });
 });
 

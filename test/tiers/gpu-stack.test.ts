@@ -22,7 +22,7 @@ describe('gpu tier', () => {
     expect(types).toEqual(['g4dn.xlarge', 'g5.xlarge', 'g6.xlarge']);
   });
 
-  test('a 100 GiB root volume: the Deep Learning AMI\'s snapshot does not fit in the CPU tiers\' 50', () => {
+  test('a 100 GiB root volume: the Deep Learning AMI\'s snapshot does not fit in the CPU tiers\' 30', () => {
     expect(launchTemplateData(compute).BlockDeviceMappings[0].Ebs).toMatchObject({ VolumeSize: 100, VolumeType: 'gp3', Encrypted: true });
   });
 
@@ -68,6 +68,11 @@ describe('gpu tier', () => {
 });
 
 describe('gpu configuration errors', () => {
+  test('arm64 is refused in one line: the Deep Learning AMI and NVIDIA types are x86_64', () => {
+    expect(() => synthDeployment('big', { tier: 'gpu', architecture: 'arm64' }))
+      .toThrow(/^Invalid configuration: geusemaker:deployments\.big\.architecture = "arm64": the gpu tier runs x86_64 only \(its Deep Learning AMI and NVIDIA instance types\)[^\n]*$/);
+  });
+
   test('instanceSize is refused, not silently dropped: gpu.instanceTypes decides', () => {
     expect(() => synthDeployment('big', { tier: 'gpu', instanceSize: '2xlarge' }))
       .toThrow(/^Invalid configuration: geusemaker:deployments\.big\.instanceSize = "2xlarge": .*gpu\.instanceTypes/);

@@ -2,10 +2,12 @@
 import { runScript, scriptFailure } from '../aws/ssm-run';
 import { formatBytes } from '../output/bytes';
 import type { CommandIO } from '../command-io';
-import { ExitCode, HostNotRunning, OpsError } from '../errors';
+import { OUTPUT_KEYS } from '../contract';
+import { ExitCode, HostNotRunning, Interrupted, OpsError } from '../errors';
 import { findDeployment } from '../discovery/deployments';
 import { hostsOfDeployments } from '../discovery/deployment-hosts';
 import { listSetsScript, parseSets, parseTake, takeBackupScript, type BackupSet } from './host-scripts';
+import { recoveryPointListing, type RecoveryPoint } from './recovery-points';
 
 export async function runningHost(io: CommandIO, name: string): Promise<string> {
   const clients = io.aws();
@@ -48,22 +50,68 @@ export async function readSets(io: CommandIO, instanceId: string): Promise<Backu
   return sets;
 }
 
+/** A recovery point's row: time, status, size, vault. */
+function recoveryPointRow(point: RecoveryPoint): string {
+  const size = point.sizeBytes === undefined ? '-' : formatBytes(point.sizeBytes);
+  const message = point.statusMessage ? `  (${point.statusMessage})` : '';
+  return `  ${new Date(point.created).toISOString().replace('.000Z', 'Z').padEnd(22)} ${point.status.padEnd(10)} ${size.padStart(10)}  ${point.vault}${message}`;
+}
+
 export async function runBackups(io: CommandIO, options: { name: string; json: boolean }): Promise<number> {
   const spinner = io.spinner(options.json);
-  spinner.start(`Reading the backup sets of ${options.name}…`);
+  spinner.start(`Reading the backups of ${options.name}…`);
   try {
-    const sets = await readSets(io, await runningHost(io, options.name));
+    const clients = io.aws();
+    const deployment = await findDeployment(clients.cloudFormation, options.name, await clients.region());
+    // The sets need a running host; the recovery points do not: a dead host still shows what AWS Backup holds.
+    let sets: BackupSet[] = [];
+    let setsProblem: OpsError | undefined;
+    try {
+      sets = await readSets(io, await runningHost(io, options.name));
+    } catch (error) {
+      if (!(error instanceof OpsError) || error instanceof Interrupted) throw error;
+      setsProblem = error;
+    }
+    const recovery = await recoveryPointListing(clients, deployment.data?.outputs[OUTPUT_KEYS.fileSystemId]);
     spinner.stop();
     if (options.json) {
-      io.write(`${JSON.stringify({ deployment: options.name, sets: sets.map(({ files, ...set }) => ({ ...set, files: files.map((f) => f.name) })) }, null, 2)}\n`);
+      io.write(
+        `${JSON.stringify(
+          {
+            deployment: options.name,
+            sets: sets.map(({ files, ...set }) => ({ ...set, files: files.map((f) => f.name) })),
+            ...(setsProblem ? { setsProblem: setsProblem.message } : {}),
+            fileSystemId: recovery.fileSystemId ?? null,
+            recoveryPoints: recovery.points.map((p) => ({
+              arn: p.arn,
+              vault: p.vault,
+              created: new Date(p.created).toISOString(),
+              status: p.status,
+              sizeBytes: p.sizeBytes ?? null,
+              ...(p.statusMessage ? { statusMessage: p.statusMessage } : {}),
+            })),
+            recoveryPointsProblem: recovery.problem ?? null,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      if (setsProblem) throw setsProblem;
       return ExitCode.ok;
     }
-    if (sets.length === 0) {
+    if (setsProblem) {
+      io.write(`Backup sets of ${options.name}: not readable (${setsProblem.message})\n`);
+    } else if (sets.length === 0) {
       io.write(`${options.name} has no backup sets yet (take one with \`gm-ops backup ${options.name}\`)\n`);
-      return ExitCode.ok;
+    } else {
+      const rows = [...sets].reverse().map((s) => `  ${s.name.padEnd(48)} ${s.created.padEnd(21)} ${formatBytes(s.bytes).padStart(10)}  runtime ${s.runtimeVersion}`);
+      io.write(`Backup sets of ${options.name} (newest first)\n${rows.join('\n')}\n`);
     }
-    const rows = [...sets].reverse().map((s) => `  ${s.name.padEnd(48)} ${s.created.padEnd(21)} ${formatBytes(s.bytes).padStart(10)}  runtime ${s.runtimeVersion}`);
-    io.write(`Backup sets of ${options.name} (newest first)\n${rows.join('\n')}\n`);
+    const of = recovery.fileSystemId ? `${recovery.fileSystemId} in AWS Backup` : 'its file system in AWS Backup';
+    if (recovery.problem) io.write(`Recovery points of ${of}: not readable (${recovery.problem})\n`);
+    else if (recovery.points.length === 0) io.write(`${recovery.fileSystemId} has no recovery points in AWS Backup yet (EFS automatic backups run once a day)\n`);
+    else io.write(`Recovery points of ${of} (newest first)\n${recovery.points.map(recoveryPointRow).join('\n')}\n`);
+    if (setsProblem) throw setsProblem;
     return ExitCode.ok;
   } finally {
     spinner.stop();

@@ -67,6 +67,20 @@ export class HealthCommand extends GmOpsCommand {
     if (this.replaceOnCritical && !this.yes && !this.context.services.prompt.available) {
       throw new UsageProblem('--replace-on-critical asks before replacing a host: run it at a terminal, or pass --yes', 'see `gm-ops health --help`');
     }
+    if (this.names.length === 1 && !this.direct && !this.replaceOnCritical) {
+      const { isScaleDeployment } = await import('../scale/stacks');
+      if (await isScaleDeployment(this.io().aws().cloudFormation, this.names[0])) {
+        const { runScaleHealth } = await import('../scale/health');
+        return runScaleHealth(this.io(), {
+          name: this.names[0],
+          deep: this.deep,
+          timeoutMs: this.timeout ?? 8000,
+          json: this.json,
+          watch: this.watch,
+          intervalMs: this.interval ?? 30_000,
+        });
+      }
+    }
     const { runHealth } = await import('../health/run');
     return runHealth(this.io(), {
       names: this.names,

@@ -25,6 +25,11 @@ export class StatusCommand extends GmOpsCommand {
   json = Option.Boolean('--json', false, { description: 'Print one JSON document' });
 
   async execute(): Promise<number> {
+    const { isScaleDeployment } = await import('../scale/stacks');
+    if (await isScaleDeployment(this.io().aws().cloudFormation, this.name)) {
+      const { runScaleStatus } = await import('../scale/status');
+      return runScaleStatus(this.io(), { name: this.name, json: this.json });
+    }
     const { runStatus } = await import('../status/run');
     return runStatus(this.io(), { name: this.name, json: this.json });
   }

@@ -9,6 +9,7 @@ import type { CostInventory, CostPart, CostResource, FixedPart, InstancePart, Ma
 import type { PriceBook } from './price-book';
 import { priceSpec } from './catalogue';
 import { displayPrice, tieredCost, type PriceQuote, type PriceSourceKind, type PriceTier } from './prices';
+import { costScenarios, type CostScenarios } from './scenarios';
 import { integrateSpot } from './spot';
 
 const HOURS = Decimal.of(HOURS_PER_MONTH);
@@ -76,6 +77,8 @@ export interface CostReport {
   readonly notPriced: CostInventory['notPriced'];
   readonly notes: readonly string[];
   readonly priceNotFound: readonly string[];
+  /** Typical-spot, scheduled and stopped figures (all-in; see scenarios.ts). */
+  readonly scenarios: CostScenarios;
 }
 
 function unitOf(key: string): string {
@@ -289,6 +292,7 @@ export async function estimate(inventory: CostInventory, book: PriceBook, now: n
   const source = sourceSummary(book, now);
   const priceNotFound = resources.flatMap((r) => r.components.filter((c) => c.priceNotFound).map((c) => `${r.name}: ${c.name}`));
   const spotSaving = onDemandTotal ? onDemandTotal.sub(totalMonthlyCost) : undefined;
+  const scenarios = await costScenarios(inventory, resources, book);
   return {
     kind: inventory.kind,
     subject: inventory.subject,
@@ -308,6 +312,7 @@ export async function estimate(inventory: CostInventory, book: PriceBook, now: n
     notPriced: inventory.notPriced,
     notes: inventory.notes,
     priceNotFound,
+    scenarios,
   };
 }
 

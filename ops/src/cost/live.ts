@@ -91,13 +91,16 @@ async function hostVolumes(ec2: EC2Client, instanceId: string): Promise<CostPart
     for (const volume of page?.Volumes ?? []) {
       const type = volume.VolumeType ?? 'gp2';
       const size = volume.Size ?? 0;
-      const device = volume.Attachments?.find((a) => a.InstanceId === instanceId)?.Device ?? 'volume';
-      parts.push({ kind: 'fixed', key: ebsStorageKey(type), name: `Storage (${type}, ${device}, ${size} GB, ${volume.VolumeId ?? ''})`.replace(', )', ')'), monthlyQuantity: Decimal.of(size) });
+      const attachment = volume.Attachments?.find((a) => a.InstanceId === instanceId);
+      const device = attachment?.Device ?? 'volume';
+      // Deleted with its host (an auto scaling group's root volume): gone while the deployment is stopped.
+      const withHost = attachment?.DeleteOnTermination !== false;
+      parts.push({ kind: 'fixed', key: ebsStorageKey(type), name: `Storage (${type}, ${device}, ${size} GB, ${volume.VolumeId ?? ''})`.replace(', )', ')'), monthlyQuantity: Decimal.of(size), withHost });
       if (type === 'gp3' && (volume.Iops ?? 3000) > 3000) {
-        parts.push({ kind: 'fixed', key: 'ebs:gp3:iops', name: `Provisioned IOPS above 3000 (${device})`, monthlyQuantity: Decimal.of((volume.Iops ?? 3000) - 3000) });
+        parts.push({ kind: 'fixed', key: 'ebs:gp3:iops', name: `Provisioned IOPS above 3000 (${device})`, monthlyQuantity: Decimal.of((volume.Iops ?? 3000) - 3000), withHost });
       }
       if (type === 'gp3' && (volume.Throughput ?? 125) > 125) {
-        parts.push({ kind: 'fixed', key: 'ebs:gp3:throughput', name: `Throughput above 125 MiB/s (${device})`, monthlyQuantity: Decimal.of((volume.Throughput ?? 125) - 125) });
+        parts.push({ kind: 'fixed', key: 'ebs:gp3:throughput', name: `Throughput above 125 MiB/s (${device})`, monthlyQuantity: Decimal.of((volume.Throughput ?? 125) - 125), withHost });
       }
     }
     nextToken = page?.NextToken;
@@ -201,7 +204,7 @@ export async function deploymentInventory(clients: AwsClients, name: string): Pr
   let addresses: PublicAddresses = { host: host?.publicIp && host.state === 'running' ? 1 : 0, loadBalancer: 0, other: 0 };
   if (groupIds.length > 0) addresses = await publicAddresses(clients.ec2, [...new Set(groupIds)]);
   if (addresses.host > 0) {
-    hostParts.push({ kind: 'fixed', key: 'vpc:public-ipv4', name: `Public IPv4 address${addresses.host > 1 ? `es (${addresses.host})` : ''}`, hourlyQuantity: Decimal.of(addresses.host) });
+    hostParts.push({ kind: 'fixed', key: 'vpc:public-ipv4', name: `Public IPv4 address${addresses.host > 1 ? `es (${addresses.host})` : ''}`, hourlyQuantity: Decimal.of(addresses.host), withHost: true });
   }
   if (hostParts.length > 0 && host) {
     resources.push({ name: `Host ${host.instanceId}`, type: 'EC2 instance', id: host.instanceId, stack: compute?.stackName, parts: hostParts });

@@ -29,6 +29,11 @@ export interface FixedPart {
   readonly hourlyQuantity?: Decimal;
   readonly monthlyQuantity?: Decimal;
   readonly note?: string;
+  /**
+   * Exists only while a host runs (its root volume, deleted on termination; its public IPv4 address): gone
+   * when the deployment is stopped, scaled by the running hours of a schedule.
+   */
+  readonly withHost?: boolean;
 }
 
 export interface UsagePart {
@@ -62,4 +67,19 @@ export interface CostInventory {
   /** Resource types that carry no price here (free, or usage gm-ops does not estimate), with counts. */
   readonly notPriced: readonly { readonly type: string; readonly count: number }[];
   readonly notes: readonly string[];
+  /** The start/stop scheduled actions of the host's group, when there are any (templates). */
+  readonly schedule?: HostSchedule;
+}
+
+/** AWS::AutoScaling::ScheduledAction resources of a template, as read (see schedule.ts for the hours). */
+export interface HostSchedule {
+  readonly actions: readonly ScheduledActionInfo[];
+}
+
+export interface ScheduledActionInfo {
+  readonly logicalId: string;
+  readonly recurrence?: string;
+  readonly timeZone?: string;
+  /** DesiredCapacity (else MinSize) it sets: 0 stops the host, 1 or more starts it. */
+  readonly desiredCapacity?: number;
 }

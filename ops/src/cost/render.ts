@@ -7,6 +7,7 @@ import { formatTime } from '../output/format';
 import { visibleLength, type Style } from '../output/style';
 import { Decimal } from './decimal';
 import type { CostComponent, CostReport } from './estimate';
+import type { CostScenarios } from './scenarios';
 
 export function money(value: Decimal, places = 2): string {
   const text = value.toFixed(places);
@@ -102,6 +103,7 @@ export function renderCost(report: CostReport, style: Style): string {
       `${money(s.cost)} over ${s.hours.toFixed(1)} h (${s.instanceId ? `${s.instanceId} ` : ''}launched ${formatTime(s.launchedAt)}; ${s.note})`,
     ]);
   }
+  fields.push(...scenarioFields(report.scenarios));
   const usageRows = report.resources.flatMap((r) => r.components).filter((c) => c.usageBased).length;
   if (usageRows > 0) fields.push(['Usage-based', `${usageRows} row${usageRows > 1 ? 's' : ''} depend on usage and are not in the totals`]);
   if (report.priceNotFound.length > 0) fields.push(['Price not found', style.yellow(`${report.priceNotFound.length} row${report.priceNotFound.length > 1 ? 's' : ''}, not in the totals`)]);
@@ -115,7 +117,71 @@ export function renderCost(report: CostReport, style: Style): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** "$0.0436/h" with the digits it needs. */
+const perHour = (value: Decimal) => `${unitPrice(value)}/h`;
+
+/** The typical-spot, scheduled and stopped lines of the footer (definitions in scenarios.ts). */
+function scenarioFields(s: CostScenarios): [string, string][] {
+  const fields: [string, string][] = [];
+  const fileSystem = s.fileSystem ? `; file system at an assumed ${s.fileSystem.assumedGb} GB${s.fileSystem.note ? ` (${s.fileSystem.note})` : ''}` : '';
+  const hosts = s.hosts.map((h) => {
+    if (!h.price || !h.instanceType) return `host: ${h.note}`;
+    const what = h.basis === 'typical spot' ? 'typical spot price' : h.basis === 'on-demand market' ? 'on-demand price' : 'on-demand price (no typical spot price in the table)';
+    return `host at ${h.instanceType}'s ${what} ${perHour(h.price)}${h.count > 1 ? ` x ${h.count}` : ''} (${h.note}${h.source ? `; ${h.source}` : ''})`;
+  });
+  fields.push([
+    'Typical spot (all-in)',
+    s.typicalSpotMonthlyCost
+      ? `${money(s.typicalSpotMonthlyCost)}/month: ${[...hosts, 'everything else as in the total'].join('; ')}${fileSystem}`
+      : `unknown: ${hosts.join('; ') || 'no host'}`,
+  ]);
+  if (s.scheduled) {
+    const { hours, monthlyCost, reason } = s.scheduled;
+    const running = hours ? `the host runs ${hours.monthlyHours.toFixed(1)} h a month (${hours.weeklyHours.toFixed(1)} h a week x 730 / 168: ${hours.description})` : '';
+    fields.push([
+      'On its schedule',
+      monthlyCost
+        ? `${money(monthlyCost)}/month: ${running}; the instance, its root volume and its public IPv4 scale with those hours, the rest stays whole`
+        : `cannot be estimated: ${reason ?? 'unknown'}${running ? ` (${running})` : ''}`,
+    ]);
+  }
+  fields.push(['Stopped', `${money(s.stoppedMonthlyCost)}/month: no host; what survives a stop (${s.survives.length > 0 ? s.survives.join(', ') : 'nothing priced'})`]);
+  return fields;
+}
+
 const d = (value: Decimal | undefined) => (value === undefined ? null : value.toString());
+
+function scenariosJson(s: CostScenarios): unknown {
+  return {
+    hoursPerMonth: HOURS_PER_MONTH,
+    fileSystemAssumedGb: s.fileSystem?.assumedGb ?? null,
+    typicalSpot: {
+      rule: 'a spot host at the highest typical spot price among the instance types its group offers (price-capacity-optimized may launch any of them); a type without a typical spot price in the shipped table at its on-demand price; everything else as in totalMonthlyCost, plus the file system at its assumed size',
+      hosts: s.hosts.map((h) => ({
+        resource: h.resource,
+        market: h.market,
+        count: h.count,
+        instanceType: h.instanceType ?? null,
+        price: d(h.price),
+        monthlyCost: d(h.monthlyCost),
+        basis: h.basis,
+        source: h.source ?? null,
+        sourceUrl: h.sourceUrl ?? null,
+        note: h.note,
+      })),
+    },
+    scheduled: s.scheduled
+      ? {
+          weeklyHours: d(s.scheduled.hours?.weeklyHours),
+          monthlyHours: d(s.scheduled.hours?.monthlyHours),
+          schedule: s.scheduled.hours?.description ?? null,
+          reason: s.scheduled.reason ?? null,
+        }
+      : null,
+    withHost: s.withHost,
+    survives: s.survives,
+  };
+}
 
 export function costJson(report: CostReport): unknown {
   return {
@@ -134,6 +200,10 @@ export function costJson(report: CostReport): unknown {
     totalMonthlyCost: d(report.totalMonthlyCost),
     onDemandMonthlyCost: d(report.onDemandMonthlyCost),
     monthlySavings: d(report.monthlySavings),
+    typicalSpotMonthlyCost: d(report.scenarios.typicalSpotMonthlyCost),
+    ...(report.scenarios.scheduled ? { scheduledMonthlyCost: d(report.scenarios.scheduled.monthlyCost) } : {}),
+    stoppedMonthlyCost: d(report.scenarios.stoppedMonthlyCost),
+    scenarios: scenariosJson(report.scenarios),
     spotUnavailable: report.spotUnavailable ?? null,
     costSinceLaunch: report.sinceLaunch
       ? {

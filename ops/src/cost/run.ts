@@ -10,7 +10,7 @@ import type { CostInventory } from './model';
 import { loadOfflineTable } from './offline-table';
 import { PriceBook } from './price-book';
 import { costJson, renderCost } from './render';
-import { templateInventory } from './template';
+import { templateInventory, type TemplateInventory } from './template';
 
 export interface CostOptions {
   readonly name?: string;
@@ -28,6 +28,12 @@ export interface CostOptions {
 }
 
 export const DEFAULT_TEMPLATE_REGION = 'us-east-1';
+
+/** The scheduled actions of all the templates (only a compute stack has any). */
+function schedulesOf(parts: readonly TemplateInventory[]): Pick<CostInventory, 'schedule'> {
+  const actions = parts.flatMap((p) => p.schedule?.actions ?? []);
+  return actions.length > 0 ? { schedule: { actions } } : {};
+}
 
 function templateRegion(options: CostOptions): string {
   return options.region ?? (options.env.AWS_REGION || options.env.AWS_DEFAULT_REGION || DEFAULT_TEMPLATE_REGION);
@@ -80,6 +86,7 @@ export async function runCost(io: CommandIO, options: CostOptions): Promise<numb
         resources: parts.flatMap((p) => p.resources),
         notPriced: [...notPriced.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, count]) => ({ type, count })),
         notes: parts.flatMap((p) => p.notes),
+        ...schedulesOf(parts),
       };
       if (!options.offline) clients = options.clientsFor(region);
     }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { UsageProblem } from '../errors';
 import { ebsStorageKey } from './catalogue';
 import { Decimal } from './decimal';
-import { CLOUDFRONT_FUNCTION_INVOCATIONS, type CostPart, type CostResource, type InstancePart, type Market } from './model';
+import { CLOUDFRONT_FUNCTION_INVOCATIONS, type CostPart, type CostResource, type HostSchedule, type InstancePart, type Market, type ScheduledActionInfo } from './model';
 
 type Json = unknown;
 interface Resource {
@@ -27,6 +27,8 @@ export interface TemplateInventory {
   readonly resources: CostResource[];
   readonly notPriced: Map<string, number>;
   readonly notes: string[];
+  /** Its AWS::AutoScaling::ScheduledAction resources (start/stop of the host), when it has any. */
+  readonly schedule?: HostSchedule;
 }
 
 /** Types that never carry a charge of their own. */
@@ -166,7 +168,10 @@ export function templateInventory(file: string, region: string): TemplateInvento
     return undefined;
   };
 
-  /** Root and data volumes of `count` instances. */
+  /**
+   * Root and data volumes of `count` instances. A volume deleted on termination (the default of a launch
+   * template's root volume, and what GeuseMaker sets) exists only while its host does.
+   */
   const volumeParts = (devices: Record<string, Json>[], count: number, label: string): CostPart[] => {
     const parts: CostPart[] = [];
     for (const device of devices) {
@@ -175,6 +180,7 @@ export function templateInventory(file: string, region: string): TemplateInvento
       const name = typeof device.DeviceName === 'string' ? device.DeviceName : 'volume';
       const volumeType = String(resolve(ebs.VolumeType) ?? 'gp2');
       const size = asNumber(resolve(ebs.VolumeSize));
+      const withHost = resolve(ebs.DeleteOnTermination) !== false && resolve(ebs.DeleteOnTermination) !== 'false';
       if (size === undefined) {
         notes.push(`${label}: the size of ${name} comes from its AMI snapshot and is not priced`);
         continue;
@@ -184,15 +190,16 @@ export function templateInventory(file: string, region: string): TemplateInvento
         key: ebsStorageKey(volumeType),
         name: `Storage (${volumeType}, ${name}, ${size} GB${count > 1 ? ` x ${count}` : ''})`,
         monthlyQuantity: Decimal.of(size * count),
+        withHost,
       });
       if (volumeType === 'gp3') {
         const iops = asNumber(resolve(ebs.Iops));
         const throughput = asNumber(resolve(ebs.Throughput));
         if (iops !== undefined && iops > 3000) {
-          parts.push({ kind: 'fixed', key: 'ebs:gp3:iops', name: `Provisioned IOPS above 3000 (${name})`, monthlyQuantity: Decimal.of((iops - 3000) * count) });
+          parts.push({ kind: 'fixed', key: 'ebs:gp3:iops', name: `Provisioned IOPS above 3000 (${name})`, monthlyQuantity: Decimal.of((iops - 3000) * count), withHost });
         }
         if (throughput !== undefined && throughput > 125) {
-          parts.push({ kind: 'fixed', key: 'ebs:gp3:throughput', name: `Throughput above 125 MiB/s (${name})`, monthlyQuantity: Decimal.of((throughput - 125) * count) });
+          parts.push({ kind: 'fixed', key: 'ebs:gp3:throughput', name: `Throughput above 125 MiB/s (${name})`, monthlyQuantity: Decimal.of((throughput - 125) * count), withHost });
         }
       }
     }
@@ -200,6 +207,7 @@ export function templateInventory(file: string, region: string): TemplateInvento
   };
 
   const secrets: string[] = [];
+  const scheduledActions: ScheduledActionInfo[] = [];
   for (const [logicalId, resource] of Object.entries(all)) {
     const type = resource.Type ?? 'unknown';
     const p = resource.Properties ?? {};
@@ -240,7 +248,7 @@ export function templateInventory(file: string, region: string): TemplateInvento
         if (types.length === 0) notes.push(`${logicalId}: no instance type found in the template`);
         parts.push(...volumeParts(launch?.blockDevices ?? [], count, logicalId));
         if (launch?.publicIp) {
-          parts.push({ kind: 'fixed', key: 'vpc:public-ipv4', name: `Public IPv4 address${count > 1 ? ` x ${count}` : ''}`, hourlyQuantity: Decimal.of(count) });
+          parts.push({ kind: 'fixed', key: 'vpc:public-ipv4', name: `Public IPv4 address${count > 1 ? ` x ${count}` : ''}`, hourlyQuantity: Decimal.of(count), withHost: true });
         }
         resources.push({ name: `Host ${logicalId}`, type, id: logicalId, stack, parts });
         break;
@@ -253,7 +261,7 @@ export function templateInventory(file: string, region: string): TemplateInvento
         const publicIp = interfaces.some((i) => i && resolve(i.AssociatePublicIpAddress) === true) || launch?.publicIp === true;
         const devices = Array.isArray(p.BlockDeviceMappings) ? p.BlockDeviceMappings.map(asObject).filter((m): m is Record<string, Json> => !!m) : (launch?.blockDevices ?? []);
         const parts: CostPart[] = [instances(1, launch?.market ?? 'on-demand', instanceType ? [instanceType] : [], 'prioritized'), ...volumeParts(devices, 1, logicalId)];
-        if (publicIp) parts.push({ kind: 'fixed', key: 'vpc:public-ipv4', name: 'Public IPv4 address', hourlyQuantity: HOURLY_ONE });
+        if (publicIp) parts.push({ kind: 'fixed', key: 'vpc:public-ipv4', name: 'Public IPv4 address', hourlyQuantity: HOURLY_ONE, withHost: true });
         resources.push({ name: `Instance ${logicalId}`, type, id: logicalId, stack, parts });
         break;
       }
@@ -328,6 +336,19 @@ export function templateInventory(file: string, region: string): TemplateInvento
       case 'AWS::SecretsManager::Secret':
         secrets.push(logicalId);
         break;
+      case 'AWS::AutoScaling::ScheduledAction': {
+        // No charge of its own: it starts and stops the host, which the scheduled figure prices.
+        const recurrence = resolve(p.Recurrence);
+        const timeZone = resolve(p.TimeZone);
+        const desired = asNumber(resolve(p.DesiredCapacity)) ?? asNumber(resolve(p.MinSize));
+        scheduledActions.push({
+          logicalId,
+          recurrence: typeof recurrence === 'string' ? recurrence : undefined,
+          timeZone: typeof timeZone === 'string' ? timeZone : undefined,
+          desiredCapacity: desired,
+        });
+        break;
+      }
       default:
         if (!FREE_TYPES.has(type)) skip(type);
     }
@@ -344,7 +365,7 @@ export function templateInventory(file: string, region: string): TemplateInvento
       ],
     });
   }
-  return { file, stack, resources, notPriced, notes };
+  return { file, stack, resources, notPriced, notes, ...(scheduledActions.length > 0 ? { schedule: { actions: scheduledActions } } : {}) };
 }
 
 function instances(count: number, market: Market, instanceTypes: string[], onDemandStrategy: 'prioritized' | 'lowest-price'): InstancePart {

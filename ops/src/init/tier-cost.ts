@@ -6,8 +6,9 @@
  * usage-based rows (load balancer capacity, CloudFront traffic, EFS storage) not included.
  * gm-ops cannot import the CDK app, so the shapes are repeated here; cost-template.test.ts checks the
  * dev figure against `gm-ops cost --template` on the synthesized stacks.
+ * The scale tier (ECS Fargate, RDS, Valkey) has no rows in the price table yet: it is not estimated.
  */
-import { SECRET_PURPOSES, TIERS, type Tier } from '../contract';
+import { STORED_SECRET_PURPOSES, TIERS, type Tier } from '../contract';
 import { ebsStorageKey } from '../cost/catalogue';
 import { Decimal } from '../cost/decimal';
 import { estimate } from '../cost/estimate';
@@ -17,12 +18,16 @@ import { PriceBook } from '../cost/price-book';
 
 export const TIER_COST_DEFAULT_REGION = 'us-east-1';
 
-/** lib/compute/instance-types.ts CPU_FAMILIES at the default size (large), in the order offered. */
-const CPU_TYPES = ['m6i', 'm6a', 'm7i', 'm7a', 'm5', 'm5a'].map((family) => `${family}.large`);
+/** The tiers of one host that this module prices. */
+export type HostTier = Exclude<Tier, 'scale'>;
+export const PRICED_TIERS: readonly HostTier[] = TIERS.filter((t): t is HostTier => t !== 'scale');
+
+/** lib/compute/instance-types.ts ARM64_CPU_FAMILIES (the default architecture, arm64) at the default size (large), in the order offered. */
+const CPU_TYPES = ['m6g', 'm7g', 'm6gd', 'r6g', 'r7g'].map((family) => `${family}.large`);
 /** lib/config/schema.ts gpuOptionsSchema instanceTypes default. */
 const GPU_TYPES = ['g4dn.xlarge', 'g5.xlarge', 'g6.xlarge'];
-/** lib/config/load-config.ts DEFAULT_ROOT_VOLUME_GIB. */
-const ROOT_VOLUME_GIB: Record<Tier, number> = { dev: 50, automation: 50, gpu: 100 };
+/** lib/config/load-config.ts DEFAULT_CPU_ROOT_VOLUME_GIB and DEFAULT_GPU_ROOT_VOLUME_GIB. */
+const ROOT_VOLUME_GIB: Record<HostTier, number> = { dev: 30, automation: 30, gpu: 100 };
 
 interface TierShape {
   readonly instanceTypes: readonly string[];
@@ -30,7 +35,7 @@ interface TierShape {
   readonly behindCloudFront: boolean;
 }
 
-const SHAPES: Record<Tier, TierShape> = {
+const SHAPES: Record<HostTier, TierShape> = {
   dev: { instanceTypes: CPU_TYPES, behindCloudFront: false },
   automation: { instanceTypes: CPU_TYPES, behindCloudFront: true },
   gpu: { instanceTypes: GPU_TYPES, behindCloudFront: true },
@@ -39,12 +44,12 @@ const SHAPES: Record<Tier, TierShape> = {
 const ONE = Decimal.of(1);
 
 /** A tier's compute stack and its data stack, as the cost model's resources. */
-export function tierResources(tier: Tier): CostResource[] {
+export function tierResources(tier: HostTier): CostResource[] {
   const shape = SHAPES[tier];
   const host: CostPart[] = [
     { kind: 'instances', count: 1, market: 'on-demand', instanceTypes: [...shape.instanceTypes], onDemandStrategy: 'prioritized' },
-    { kind: 'fixed', key: ebsStorageKey('gp3'), name: `Storage (gp3, ${ROOT_VOLUME_GIB[tier]} GB)`, monthlyQuantity: Decimal.of(ROOT_VOLUME_GIB[tier]) },
-    { kind: 'fixed', key: 'vpc:public-ipv4', name: 'Public IPv4 address', hourlyQuantity: ONE },
+    { kind: 'fixed', key: ebsStorageKey('gp3'), name: `Storage (gp3, ${ROOT_VOLUME_GIB[tier]} GB)`, monthlyQuantity: Decimal.of(ROOT_VOLUME_GIB[tier]), withHost: true },
+    { kind: 'fixed', key: 'vpc:public-ipv4', name: 'Public IPv4 address', hourlyQuantity: ONE, withHost: true },
   ];
   const resources: CostResource[] = [{ name: 'Host', type: 'AWS::AutoScaling::AutoScalingGroup', parts: host }];
   if (shape.behindCloudFront) {
@@ -68,25 +73,36 @@ export function tierResources(tier: Tier): CostResource[] {
   resources.push(
     { name: 'File system', type: 'AWS::EFS::FileSystem', parts: [{ kind: 'usage', key: 'efs:standard', name: 'Storage (Standard)' }] },
     {
-      name: `Secrets (${SECRET_PURPOSES.length})`,
+      name: `Secrets (${STORED_SECRET_PURPOSES.length})`,
       type: 'AWS::SecretsManager::Secret',
-      parts: [{ kind: 'fixed', key: 'secrets:secret', name: 'Secrets', monthlyQuantity: Decimal.of(SECRET_PURPOSES.length) }],
+      parts: [{ kind: 'fixed', key: 'secrets:secret', name: 'Secrets', monthlyQuantity: Decimal.of(STORED_SECRET_PURPOSES.length) }],
     },
   );
   return resources;
 }
 
 export interface TierCosts {
-  /** The region priced: the one asked for when the table has it, else us-east-1. */
+  /** The region priced: the one asked for when the table has every price the tiers need there, else us-east-1. */
   readonly region: string;
   readonly asOf: string;
-  readonly monthly: Readonly<Record<Tier, Decimal>>;
+  /** Per tier; a tier this module does not price (scale) is absent. */
+  readonly monthly: Readonly<Partial<Record<Tier, Decimal>>>;
+}
+
+/** The price keys of the fixed parts and the first instance type of each tier (what the ceiling needs). */
+function neededKeys(): string[] {
+  return PRICED_TIERS.flatMap((tier) => tierResources(tier).flatMap((r) => r.parts.flatMap((p) => {
+    if (p.kind === 'instances') return [`ec2:${p.instanceTypes[0]}`];
+    return p.kind === 'fixed' ? [p.key] : [];
+  })));
 }
 
 export async function tierMonthlyCosts(requestedRegion: string | undefined, table: OfflineTable = loadOfflineTable()): Promise<TierCosts> {
-  const region = requestedRegion && table.regions.includes(requestedRegion) ? requestedRegion : TIER_COST_DEFAULT_REGION;
-  const monthly = {} as Record<Tier, Decimal>;
-  for (const tier of TIERS) {
+  // A region the table lacks a needed price for (the arm64 types outside us-east-1) would show a partial figure.
+  const complete = (region: string) => table.regions.includes(region) && neededKeys().every((key) => table.lookup(region, key, false) !== undefined);
+  const region = requestedRegion && complete(requestedRegion) ? requestedRegion : TIER_COST_DEFAULT_REGION;
+  const monthly: Partial<Record<Tier, Decimal>> = {};
+  for (const tier of PRICED_TIERS) {
     const book = new PriceBook({ region, clock: { now: () => 0 }, table, offlineReason: 'the shipped price table' });
     const report = await estimate({ kind: 'template', subject: tier, region, resources: tierResources(tier), notPriced: [], notes: [] }, book, 0);
     monthly[tier] = report.totalMonthlyCost;

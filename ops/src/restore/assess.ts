@@ -9,7 +9,10 @@
  *
  * Secret names are fixed (geusemaker/<name>/<purpose>) and Secrets Manager keeps a deleted secret's
  * name during its recovery window, so retained secrets, even scheduled for deletion, block a fresh
- * data stack: they are looked for in every situation that involves building one.
+ * data stack: they are looked for in every situation that involves building one. A deployment needs its
+ * stored secrets (the n8n encryption key and the owner password); the other purposes are derived on the
+ * host from the key, unless a legacy secret of that name exists (a deployment made before that layout),
+ * whose value wins: such secrets are reported, and their scheduled deletion cancelled like the others'.
  */
 import type { AwsClients } from '../aws/clients';
 import { OUTPUT_KEYS, TIERS, computeStackName, dataStackName, secretName, type Tier } from '../contract';
@@ -38,7 +41,7 @@ import {
  * A host younger than this that is not healthy yet is still booting: the CreationPolicy's default timeouts,
  * for a compute stack deployed before it output its own (BootstrapTimeoutMinutes).
  */
-export const BOOT_GRACE_MINUTES: Record<Tier, number> = { dev: 30, automation: 30, gpu: 45 };
+export const BOOT_GRACE_MINUTES: Record<Tier, number> = { dev: 30, automation: 30, gpu: 45, scale: 45 };
 
 /** Added to the deployment's bootstrap timeout: the launch itself (instance start, cloud-init) comes before it. */
 export const BOOT_GRACE_MARGIN_MINUTES = 10;
@@ -171,10 +174,23 @@ async function retainedFileSystemOfLiveDataStack(clients: AwsClients, data: Stac
   return resources.some((r) => r.type === 'AWS::EFS::MountTarget') ? data.outputs.FileSystemId || undefined : undefined;
 }
 
+function secretState(s: SecretStatus): string {
+  return `${s.purpose} ${s.state === 'present' ? 'ok' : s.state === 'pending-deletion' ? `scheduled for deletion${s.deletedAt ? ` on ${formatTime(s.deletedAt)}` : ''}` : 'MISSING'}`;
+}
+
+/**
+ * The stored secrets, each with its state; then the legacy secrets of derived purposes when there are any (their values
+ * win over the derived ones on the host). The derived purposes without a secret are normal: the host computes them.
+ */
 function secretsLine(secrets: readonly SecretStatus[]): string {
-  return secrets
-    .map((s) => `${s.purpose} ${s.state === 'present' ? 'ok' : s.state === 'pending-deletion' ? `scheduled for deletion${s.deletedAt ? ` on ${formatTime(s.deletedAt)}` : ''}` : 'MISSING'}`)
-    .join(', ');
+  const parts = [secrets.filter((s) => s.source === 'stored').map(secretState).join(', ')];
+  const legacy = secrets.filter((s) => s.source === 'derived' && s.state !== 'missing');
+  if (legacy.length > 0) {
+    parts.push(`legacy ${legacy.map(secretState).join(', ')} (kept from before the host derived them: their values win on the host)`);
+    const derived = secrets.filter((s) => s.source === 'derived' && s.state === 'missing');
+    if (derived.length > 0) parts.push(`${derived.map((s) => s.purpose).join(', ')} derived on the host from the encryption key`);
+  }
+  return parts.join('; ');
 }
 
 function stuckOrBusy(stack: StackSummary, region: string): OpsError | undefined {
@@ -254,8 +270,9 @@ async function chooseFileSystem(clients: AwsClients, name: string, search: Retai
   return chosen;
 }
 
+/** Only the stored secrets are required: the derived ones are computed on the host whenever no legacy secret exists. */
 function checkSecrets(secrets: readonly SecretStatus[], name: string): void {
-  const missing = secrets.filter((s) => s.state === 'missing');
+  const missing = secrets.filter((s) => s.source === 'stored' && s.state === 'missing');
   if (missing.length === 0) return;
   const key = missing.find((s) => s.purpose === 'n8n-encryption-key');
   const names = missing.map((s) => s.name).join(', ');
@@ -266,7 +283,7 @@ function checkSecrets(secrets: readonly SecretStatus[], name: string): void {
     );
   }
   throw new OpsError(
-    `secrets of "${name}" are missing: ${names}; the restored host reads them at boot (the Postgres data on EFS was initialised with its password)`,
+    `secrets of "${name}" are missing: ${names}; the restored host reads them at boot, and n8n's data on EFS was made with their old values`,
     `restore them if deleted in the last 30 days (aws secretsmanager restore-secret --secret-id <name>), or recreate them with their old values`,
   );
 }
@@ -330,6 +347,7 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
     if (host) facts.push(['Host', `${host.instanceId} ${host.state}${host.lifecycleState ? ` (${host.lifecycleState}${host.healthStatus ? `, ${host.healthStatus}` : ''})` : ''}${host.launchedAt ? `, launched ${formatTime(host.launchedAt)}` : ''}`]);
     if (!host) {
       if ((lookup.desiredCapacity ?? 0) === 0) {
+        facts.push(['Stopped', `${group} is at 0 hosts (\`gm-ops stop\` or a schedule); \`gm-ops start ${name}\` brings the host back too, and resumes a suspended schedule`]);
         return plan(
           { ...base, action: 'scale-up', reason: 'the auto scaling group is at 0 instances' },
           `${group} has no host: its desired capacity is 0`,

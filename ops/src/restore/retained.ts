@@ -2,7 +2,8 @@
  * What a deleted deployment left behind: the CloudFormation history of its deleted stacks
  * (ListStacks DELETE_COMPLETE, kept about 90 days), its retained EFS file systems (by the
  * geuse:deployment tag, and by the resources of its deleted data stacks) and its secrets, found by
- * their fixed names geusemaker/<name>/<purpose>.
+ * their fixed names geusemaker/<name>/<purpose>: the stored ones (the encryption key and the owner password), and
+ * legacy secrets of the derived purposes (made before the host derived them), whose values win on the host.
  */
 import { ListStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeFileSystemsCommand, type EFSClient, type FileSystemDescription } from '@aws-sdk/client-efs';
@@ -144,24 +145,38 @@ export type SecretState = 'present' | 'pending-deletion' | 'missing';
 
 export interface SecretStatus {
   readonly purpose: SecretPurpose;
+  /**
+   * stored: the data stack keeps it (a deployment needs it); derived: the host computes it from the encryption key,
+   * so a secret of that name is a legacy one (a deployment made before that layout), whose value wins on the host.
+   */
+  readonly source: 'stored' | 'derived';
   readonly name: string;
   readonly state: SecretState;
   readonly arn?: string;
   readonly deletedAt?: number;
 }
 
+/**
+ * Every purpose is looked up by its fixed name: the stored ones (the deployment needs them), and the derived ones too,
+ * because a legacy secret of a derived purpose overrides the derived value on the host (its value is inside the data).
+ */
 export async function secretStatuses(secrets: SecretsManagerClient, deployment: string): Promise<SecretStatus[]> {
   return Promise.all(
-    SECRET_PURPOSES.map(async ({ purpose }): Promise<SecretStatus> => {
+    SECRET_PURPOSES.map(async ({ purpose, source }): Promise<SecretStatus> => {
       const name = secretName(deployment, purpose);
       try {
         const secret = await secrets.send(new DescribeSecretCommand({ SecretId: name }));
-        if (secret?.DeletedDate) return { purpose, name, state: 'pending-deletion', arn: secret.ARN, deletedAt: secret.DeletedDate.getTime() };
-        return { purpose, name, state: 'present', arn: secret?.ARN };
+        if (secret?.DeletedDate) return { purpose, source, name, state: 'pending-deletion', arn: secret.ARN, deletedAt: secret.DeletedDate.getTime() };
+        return { purpose, source, name, state: 'present', arn: secret?.ARN };
       } catch (error) {
-        if (hasErrorName(error, 'ResourceNotFoundException')) return { purpose, name, state: 'missing' };
+        if (hasErrorName(error, 'ResourceNotFoundException')) return { purpose, source, name, state: 'missing' };
         throw error;
       }
     }),
   );
+}
+
+/** The secrets that matter for a restore: every stored one (missing or not), and the legacy derived ones that exist. */
+export function relevantSecrets(secrets: readonly SecretStatus[]): SecretStatus[] {
+  return secrets.filter((s) => s.source === 'stored' || s.state !== 'missing');
 }

@@ -2,11 +2,20 @@
  * The rest of a fake AWS account for cost and restore, on top of FakeAws: EFS file systems (paginated
  * DescribeFileSystems with Marker), Secrets Manager secrets, the CloudFormation history of deleted
  * stacks and their resources, stack resources, EC2 volumes / network interfaces / NAT gateways, and the
- * auto scaling actions restore takes (terminate, set desired capacity), recorded.
+ * auto scaling actions restore, stop and start take (terminate, set desired capacity, update the group, suspend and
+ * resume processes), recorded, with the group's scheduled actions and lifecycle hooks.
  */
 import {
+  DescribeLifecycleHooksCommand,
+  DescribeScheduledActionsCommand,
+  ResumeProcessesCommand,
   SetDesiredCapacityCommand,
+  SuspendProcessesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
+  UpdateAutoScalingGroupCommand,
+  type LifecycleHook,
+  type ScheduledUpdateGroupAction,
+  type UpdateAutoScalingGroupCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import { ListStackResourcesCommand, ListStacksCommand, type StackResourceSummary, type StackSummary } from '@aws-sdk/client-cloudformation';
 import {
@@ -90,6 +99,16 @@ export class FakeAwsData {
   readonly terminated: { instanceId: string; decrement: boolean }[] = [];
   readonly desiredCapacity: { group: string; capacity: number }[] = [];
   readonly restoredSecrets: string[] = [];
+  /** UpdateAutoScalingGroup inputs, as sent. */
+  readonly groupUpdates: UpdateAutoScalingGroupCommandInput[] = [];
+  /** SuspendProcesses / ResumeProcesses calls, in order. */
+  readonly processCalls: { call: 'suspend' | 'resume'; group: string; processes: string[] }[] = [];
+  /** DescribeScheduledActions by group name. */
+  readonly scheduledActions = new Map<string, ScheduledUpdateGroupAction[]>();
+  /** DescribeLifecycleHooks by group name. */
+  readonly lifecycleHooks = new Map<string, LifecycleHook[]>();
+  /** Called after UpdateAutoScalingGroup changed the group (e.g. to start the scale-in). */
+  onUpdateGroup?: (group: string, input: UpdateAutoScalingGroupCommandInput) => void;
   fileSystemPageSize = 100;
   /** Called after TerminateInstanceInAutoScalingGroup (e.g. to have the group launch a replacement). */
   onTerminate?: (instanceId: string) => void;
@@ -107,10 +126,13 @@ export class FakeAwsData {
     this.secretsManager.restore();
   }
 
-  /** The six secrets of a deployment, present. */
-  addSecrets(deployment: string, except: string[] = []): void {
-    for (const { purpose } of SECRET_PURPOSES) {
-      if (except.includes(purpose)) continue;
+  /**
+   * The secrets of a deployment, present: its stored ones (what its data stack keeps: the n8n encryption key and the
+   * owner password), or with `legacy` all six, as a deployment made before the host derived the other four.
+   */
+  addSecrets(deployment: string, options: { readonly legacy?: boolean; readonly except?: readonly string[] } = {}): void {
+    for (const { purpose, source } of SECRET_PURPOSES) {
+      if (options.except?.includes(purpose) || (source === 'derived' && !options.legacy)) continue;
       const name = secretName(deployment, purpose);
       this.secrets.set(name, { arn: `arn:aws:secretsmanager:${REGION}:123456789012:secret:${name}-AbCdEf` });
     }
@@ -154,6 +176,46 @@ export class FakeAwsData {
       this.onSetDesired?.(input.AutoScalingGroupName ?? '', input.DesiredCapacity ?? -1);
       return {};
     });
+    const groupOrFail = (name: string | undefined) => {
+      const group = aws.groups.get(name ?? '');
+      if (!group) throw awsError('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
+      return group;
+    };
+    aws.asg.on(UpdateAutoScalingGroupCommand).callsFake((input) => {
+      const failure = aws.failNext.get('UpdateAutoScalingGroup')?.shift();
+      if (failure) throw failure;
+      const group = groupOrFail(input.AutoScalingGroupName);
+      const min = input.MinSize ?? group.MinSize ?? 0;
+      const max = input.MaxSize ?? group.MaxSize ?? 0;
+      const desired = input.DesiredCapacity ?? group.DesiredCapacity ?? 0;
+      // The API's own check (UpdateAutoScalingGroup, ValidationError).
+      if (desired < min || desired > max) throw awsError('ValidationError', `Desired capacity:${desired} must be between the specified min size:${min} and max size:${max}`);
+      this.groupUpdates.push(input);
+      Object.assign(group, { MinSize: min, MaxSize: max, DesiredCapacity: desired });
+      this.onUpdateGroup?.(input.AutoScalingGroupName ?? '', input);
+      return {};
+    });
+    const processes = (call: 'suspend' | 'resume') => (input: { AutoScalingGroupName?: string; ScalingProcesses?: string[] }) => {
+      const group = groupOrFail(input.AutoScalingGroupName);
+      const names = input.ScalingProcesses ?? ['Launch', 'Terminate', 'AddToLoadBalancer', 'AlarmNotification', 'AZRebalance', 'HealthCheck', 'InstanceRefresh', 'ReplaceUnhealthy', 'ScheduledActions'];
+      this.processCalls.push({ call, group: input.AutoScalingGroupName ?? '', processes: names });
+      const kept = (group.SuspendedProcesses ?? []).filter((p) => !names.includes(p.ProcessName ?? ''));
+      group.SuspendedProcesses =
+        call === 'suspend' ? [...kept, ...names.map((ProcessName) => ({ ProcessName, SuspensionReason: 'User suspended at 2025-01-15T12:00:00Z' }))] : kept;
+      return {};
+    };
+    aws.asg.on(SuspendProcessesCommand).callsFake(processes('suspend'));
+    aws.asg.on(ResumeProcessesCommand).callsFake(processes('resume'));
+    aws.asg.on(DescribeScheduledActionsCommand).callsFake((input) => {
+      groupOrFail(input.AutoScalingGroupName);
+      return { ScheduledUpdateGroupActions: this.scheduledActions.get(input.AutoScalingGroupName ?? '') ?? [] };
+    });
+    aws.asg.on(DescribeLifecycleHooksCommand).callsFake((input) => {
+      groupOrFail(input.AutoScalingGroupName);
+      const names: string[] | undefined = input.LifecycleHookNames;
+      const hooks = this.lifecycleHooks.get(input.AutoScalingGroupName ?? '') ?? [];
+      return { LifecycleHooks: hooks.filter((h) => !names || names.includes(h.LifecycleHookName ?? '')) };
+    });
     aws.ec2.on(DescribeVolumesCommand).callsFake((input) => {
       const ids: string[] = (input.Filters ?? []).find((f: { Name?: string }) => f.Name === 'attachment.instance-id')?.Values ?? [];
       return { Volumes: this.volumes.filter((v) => v.Attachments?.some((a) => ids.includes(a.InstanceId ?? ''))) };
@@ -189,6 +251,33 @@ export class FakeAwsData {
       return { ARN: secret.arn, Name: input.SecretId };
     });
   }
+}
+
+/** The clean-stop hook of a compute stack's group, as DescribeLifecycleHooks reports it (lib/compute). */
+export function cleanStopHookOf(group: string): LifecycleHook {
+  return {
+    LifecycleHookName: 'geusemaker-clean-stop',
+    AutoScalingGroupName: group,
+    LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+    HeartbeatTimeout: 600,
+    GlobalTimeout: 60_000,
+    DefaultResult: 'CONTINUE',
+  };
+}
+
+/** A deployment's schedule as two scheduled actions (DescribeScheduledActions), 08:00-20:00 on weekdays. */
+export function scheduleOf(group: string, timeZone = 'Europe/Paris'): ScheduledUpdateGroupAction[] {
+  const action = (name: string, recurrence: string, desired: number, next: string): ScheduledUpdateGroupAction => ({
+    AutoScalingGroupName: group,
+    ScheduledActionName: name,
+    ScheduledActionARN: `arn:aws:autoscaling:${REGION}:123456789012:scheduledUpdateGroupAction:0000-${name}:autoScalingGroupName/${group}:scheduledActionName/${name}`,
+    Time: new Date(next),
+    StartTime: new Date(next),
+    Recurrence: recurrence,
+    DesiredCapacity: desired,
+    TimeZone: timeZone,
+  });
+  return [action('Start', '0 8 * * 1-5', 1, '2025-01-16T07:00:00Z'), action('Stop', '0 20 * * 1-5', 0, '2025-01-15T19:00:00Z')];
 }
 
 /** Probe output of a host whose services all answer (the health script's line format). */

@@ -1,0 +1,57 @@
+import { ConfigError, DEPLOYMENTS_CONTEXT_KEY, loadDeployments } from '../../lib/config/load-config';
+import { fargateSizeProblem, scaleOptions } from '../../lib/config/scale-schema';
+
+const declared = (deployments: Record<string, unknown>) => (key: string) => (key === DEPLOYMENTS_CONTEXT_KEY ? deployments : undefined);
+
+function errorOf(deployments: Record<string, unknown>): string {
+  try {
+    loadDeployments(declared(deployments));
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+test('defaults: one main of 0.5 vCPU / 2 GiB, workers 1..4 at concurrency 10, no webhook processors, the smallest Graviton database and node', () => {
+  expect(scaleOptions(undefined)).toEqual({
+    main: { cpu: 512, memoryMiB: 2048 },
+    workers: { min: 1, max: 4, concurrency: 10, scaleOutBacklog: 2, cpu: 512, memoryMiB: 2048 },
+    webhooks: { count: 0, cpu: 512, memoryMiB: 1024 },
+    database: { instanceClass: 'db.t4g.micro', storageGiB: 20, multiAz: false, backupRetentionDays: 7, deletionProtection: true },
+    queue: { nodeType: 'cache.t4g.micro' },
+    idleTimeoutSeconds: 900,
+  });
+});
+
+test('a scale deployment loads with its options, defaults filled in', () => {
+  const [config] = loadDeployments(declared({ big: { tier: 'scale', scale: { workers: { max: 10 } } } }));
+  expect(config.tier).toBe('scale');
+  expect(scaleOptions(config.scale).workers).toMatchObject({ min: 1, max: 10, concurrency: 10 });
+});
+
+test.each([
+  ['scale options on another tier', { tier: 'automation', scale: { workers: { max: 2 } } },
+    'Invalid configuration: geusemaker:deployments.x.scale = {"workers":{"max":2}}: options for tier scale given, but the tier is automation; a deployment has one compute tier at a time — remove them or set tier to scale'],
+  ['a memory Fargate does not give that CPU', { tier: 'scale', scale: { main: { cpu: 512, memoryMiB: 512 } } },
+    'Invalid configuration: geusemaker:deployments.x.scale.main.memoryMiB = 512: Fargate gives 512 CPU units 1024 to 4096 MiB in steps of 1024 (1024, 2048, 3072, 4096), not 512'],
+  ['more workers at least than at most', { tier: 'scale', scale: { workers: { min: 5, max: 2 } } },
+    'Invalid configuration: geusemaker:deployments.x.scale.workers.min = 5: min (5) is above max (2): set min at most max'],
+  ['a concurrency n8n warns about', { tier: 'scale', scale: { workers: { concurrency: 2 } } },
+    'Invalid configuration: geusemaker:deployments.x.scale.workers.concurrency = 2: expected a whole number of executions from 5 to 100'],
+  ['a host schedule on the scale tier', { tier: 'scale', schedule: { timeZone: 'UTC', start: '08:00', stop: '20:00' } },
+    'Invalid configuration: geusemaker:deployments.x.schedule = {"timeZone":"UTC","start":"08:00","stop":"20:00"}: the scale tier\'s n8n runs on ECS, which a host schedule does not stop: remove schedule (set scale.workers.min to 0 to pay for no idle worker)'],
+  ['an unknown scale setting', { tier: 'scale', scale: { workerz: {} } },
+    'Invalid configuration: geusemaker:deployments.x.scale: unknown setting "workerz"; allowed: main, workers, webhooks, database, queue, idleTimeoutSeconds'],
+])('%s is refused in one line', (_what, settings, message) => {
+  const error = errorOf({ x: settings });
+  expect(error).toBe(message);
+  expect(error.split('\n')).toHaveLength(1);
+});
+
+test('Fargate sizes follow its table: 0.25 vCPU up to 2 GiB, 4 vCPU from 8 GiB', () => {
+  expect(fargateSizeProblem(256, 2048)).toBeUndefined();
+  expect(fargateSizeProblem(256, 4096)).toMatch(/^Fargate gives 256 CPU units 512 to 2048 MiB/);
+  expect(fargateSizeProblem(4096, 8192)).toBeUndefined();
+  expect(fargateSizeProblem(3000, 8192)).toMatch(/^expected cpu 256, 512, 1024, 2048, 4096/);
+});

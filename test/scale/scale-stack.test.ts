@@ -1,0 +1,268 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import {
+  SCALE_BACKLOG_METRIC, SCALE_OUTPUT_KEYS, OUTPUT_KEYS, computeStackName, dataStackName, scaleDataStackName,
+} from '../../ops/src/contract';
+import { GRACEFUL_SHUTDOWN_SECONDS } from '../../lib/scale/n8n-process';
+import { n8nImages } from '../../lib/scale/n8n-images';
+import { SCALE_DATA_LINKS } from '../../lib/scale/scale-data-stack';
+import { aiHostName } from '../../lib/tiers/scale-stack';
+import { synthDeployment } from '../helpers/app';
+import { ingressRules, isWorldOpen } from '../helpers/network';
+import { containers, service, SCALE_SHAPES, synthScale } from './helpers';
+
+const scale = () => synthScale();
+const demo = () => scale().of('demo');
+const env = (container: Record<string, any>): Record<string, unknown> =>
+  Object.fromEntries(((container.Environment ?? []) as Array<{ Name: string; Value: unknown }>).map((e) => [e.Name, e.Value]));
+const n8nContainers = (name: string) => containers(scale().of(name).compute).filter((c) => c.Name === 'n8n');
+const taskOf = (name: string, prefix: string) => {
+  const entry = Object.entries(scale().of(name).compute.findResources('AWS::ECS::TaskDefinition')).find(([id]) => id.startsWith(prefix));
+  return entry![1].Properties;
+};
+
+describe('the scale tier synthesizes', () => {
+  test('every shape synthesizes with zero unacknowledged cdk-nag findings', () => {
+    expect(scale().error).toBeUndefined();
+    const nag = scale().report.pluginReports.filter((r) => r.pluginName.includes('AwsSolutions'));
+    expect(nag.flatMap((r) => r.violations)).toEqual([]);
+  });
+
+  test('three stacks: the shared data stack, GeuseScaleData (database, queue) and GeuseScale, which depends on both', () => {
+    const { stacks } = demo();
+    expect([stacks.data.stackName, stacks.scaleData!.stackName, stacks.compute.stackName])
+      .toEqual([dataStackName('demo'), scaleDataStackName('demo'), computeStackName('scale', 'demo')]);
+    expect(stacks.compute.dependencies).toEqual(expect.arrayContaining([stacks.data, stacks.scaleData]));
+    expect(stacks.scaleData!.dependencies).toEqual([stacks.data]);
+  });
+
+  test('the data stack is the same as on every other tier (tiers can switch over it)', () => {
+    const dev = synthDeployment('demo', { tier: 'dev' }).data.toJSON();
+    expect(demo().data.toJSON()).toEqual(dev);
+  });
+});
+
+describe('the n8n processes', () => {
+  test('one main on on-demand Fargate (Graviton), never two at once during a deployment', () => {
+    const main = service(demo().compute, 'Main');
+    expect(main.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE', Weight: 1 }]);
+    expect(main.DesiredCount).toBe(1);
+    expect(main.DeploymentConfiguration).toMatchObject({ MinimumHealthyPercent: 0, MaximumPercent: 100 });
+    expect(taskOf('demo', 'Main').RuntimePlatform).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
+  });
+
+  test('workers run on Fargate Spot only (x86_64: Fargate Spot runs no arm64 task), n8n worker --concurrency N', () => {
+    const workers = service(demo().compute, 'Workers');
+    expect(workers.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
+    expect(workers.DesiredCount).toBe(1);
+    expect(taskOf('demo', 'Workers').RuntimePlatform.CpuArchitecture).toBe('X86_64');
+    const worker = n8nContainers('demo').find((c) => c.task.startsWith('Workers'))!;
+    expect(worker.EntryPoint).toEqual(['tini', '--', 'n8n']);
+    expect(worker.Command).toEqual(['worker', '--concurrency=10']);
+    expect(n8nContainers('busy').find((c) => c.task.startsWith('Workers'))!.Command).toEqual(['worker', '--concurrency=20']);
+  });
+
+  test('every n8n container has an external task-runner sidecar at the same version, which stops after n8n', () => {
+    const images = n8nImages();
+    const all = containers(demo().compute);
+    const tasks = new Set(all.map((c) => c.task));
+    expect(tasks.size).toBe(2);
+    for (const task of tasks) {
+      const [n8n, runners] = ['n8n', 'runners'].map((name) => all.find((c) => c.task === task && c.Name === name)!);
+      expect(n8n.Image).toBe(images.n8n);
+      expect(runners.Image).toBe(`n8nio/runners:${images.version}`);
+      expect(env(n8n).N8N_RUNNERS_MODE).toBe('external');
+      expect(env(runners).N8N_RUNNERS_TASK_BROKER_URI).toBe('http://127.0.0.1:5679');
+      // Started after the sidecar, so stopped before it (ECS reverses container dependencies on shutdown).
+      expect(n8n.DependsOn).toEqual([{ ContainerName: 'runners', Condition: 'START' }]);
+    }
+  });
+
+  test('graceful shutdown fits the Spot notice: stopTimeout 120 s, n8n\'s own grace below it', () => {
+    for (const container of containers(demo().compute)) expect(container.StopTimeout).toBe(120);
+    for (const n8n of n8nContainers('demo')) expect(Number(env(n8n).N8N_GRACEFUL_SHUTDOWN_TIMEOUT)).toBe(GRACEFUL_SHUTDOWN_SECONDS);
+    expect(GRACEFUL_SHUTDOWN_SECONDS).toBeLessThan(120);
+  });
+
+  test('a worker\'s readiness (/healthz/readiness, QUEUE_HEALTH_CHECK_ACTIVE) gates its deployment, which rolls back on failure', () => {
+    const worker = n8nContainers('demo').find((c) => c.task.startsWith('Workers'))!;
+    expect(env(worker).QUEUE_HEALTH_CHECK_ACTIVE).toBe('true');
+    expect(worker.HealthCheck.Command[0]).toBe('CMD-SHELL');
+    expect(worker.HealthCheck.Command[1]).toContain('http://127.0.0.1:5678/healthz/readiness');
+    expect(service(demo().compute, 'Workers').DeploymentConfiguration).toMatchObject({
+      DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MinimumHealthyPercent: 100,
+    });
+  });
+
+  test('queue mode over TLS, binary data in the database, manual executions offloaded from the main', () => {
+    for (const n8n of n8nContainers('demo')) {
+      expect(env(n8n)).toMatchObject({
+        EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_TLS: 'true', N8N_DEFAULT_BINARY_DATA_MODE: 'database',
+        DB_TYPE: 'postgresdb', DB_POSTGRESDB_SSL_ENABLED: 'true',
+      });
+      expect(env(n8n).QUEUE_BULL_REDIS_HOST).toEqual({ 'Fn::GetStackOutput': { StackName: scaleDataStackName('demo'), OutputName: SCALE_DATA_LINKS.queueAddress } });
+    }
+    const main = n8nContainers('demo').find((c) => c.task.startsWith('Main'))!;
+    expect(env(main).OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS).toBe('true');
+    expect(main.Command).toEqual(['start']);
+  });
+
+  test('secrets only as ECS secrets: no secret-looking environment variable, and the encryption key is the deployment\'s stored one', () => {
+    for (const name of Object.keys(SCALE_SHAPES)) {
+      for (const container of containers(scale().of(name).compute)) {
+        const plain = (container.Environment ?? []).map((e: { Name: string }) => e.Name);
+        expect(plain.filter((n: string) => /PASSWORD|SECRET|TOKEN|_KEY$/.test(n))).toEqual([]);
+      }
+    }
+    const main = n8nContainers('demo').find((c) => c.task.startsWith('Main'))!;
+    const secrets = Object.fromEntries(main.Secrets.map((s: { Name: string; ValueFrom: unknown }) => [s.Name, JSON.stringify(s.ValueFrom)]));
+    expect(Object.keys(secrets).sort()).toEqual(['DB_POSTGRESDB_PASSWORD', 'DB_POSTGRESDB_USER', 'N8N_ENCRYPTION_KEY', 'N8N_RUNNERS_AUTH_TOKEN', 'QUEUE_BULL_REDIS_PASSWORD']);
+    expect(secrets.N8N_ENCRYPTION_KEY).toContain(':secret:geusemaker/demo/n8n-encryption-key');
+    expect(secrets.DB_POSTGRESDB_PASSWORD).toContain(':password::');
+  });
+});
+
+describe('network', () => {
+  test('no security group of any scale template admits 0.0.0.0/0 or ::/0', () => {
+    for (const name of Object.keys(SCALE_SHAPES)) {
+      const { data, scaleData, compute } = scale().of(name);
+      for (const template of [data, scaleData, compute]) {
+        for (const rule of ingressRules(template)) expect(isWorldOpen(rule)).toBe(false);
+      }
+    }
+  });
+
+  test('the n8n tasks take 5678 from the load balancer only; database, queue and AI ports admit the tasks (and the AI host to PostgreSQL)', () => {
+    const { compute } = demo();
+    const rules = ingressRules(compute).map((r) => ({ group: JSON.stringify(r.groupId), port: r.fromPort, from: JSON.stringify(r.sourceSecurityGroupId ?? r.sourcePrefixListId ?? r.cidrIp) }));
+    const toTasks = rules.filter((r) => r.group.includes('TaskSecurityGroup'));
+    expect(toTasks).toEqual([expect.objectContaining({ port: 5678, from: expect.stringContaining('EntryLoadBalancerSecurityGroup') })]);
+    const fromTasks = rules.filter((r) => r.from.includes('TaskSecurityGroup')).map((r) => r.port).sort((a, b) => a! - b!);
+    expect(fromTasks).toEqual([5432, 6333, 6379, 11235, 11434]);
+    const toDatabase = rules.filter((r) => r.group.includes(SCALE_DATA_LINKS.databaseSecurityGroupId));
+    expect(toDatabase).toHaveLength(2);
+    expect(toDatabase.map((r) => r.from)).toEqual(expect.arrayContaining([expect.stringContaining('HostSecurityGroupId'), expect.stringContaining('TaskSecurityGroup')]));
+  });
+
+  test('tasks run in the public subnets with a public address (images from Docker Hub, workflows calling the internet, no NAT gateway)', () => {
+    const network = service(demo().compute, 'Workers').NetworkConfiguration.AwsvpcConfiguration;
+    expect(network.AssignPublicIp).toBe('ENABLED');
+    expect(JSON.stringify(network.Subnets)).toContain('HostSubnet1Id');
+    expect(Object.keys(demo().data.findResources('AWS::EC2::NatGateway'))).toEqual([]);
+  });
+});
+
+describe('data that outlives the compute', () => {
+  test('RDS PostgreSQL 17: encrypted, TLS forced, backed up, snapshot on delete and replace, deletion protection, private', () => {
+    const { scaleData } = demo();
+    scaleData.hasResource('AWS::RDS::DBInstance', {
+      DeletionPolicy: 'Snapshot',
+      UpdateReplacePolicy: 'Snapshot',
+      Properties: Match.objectLike({
+        Engine: 'postgres', EngineVersion: Match.stringLikeRegexp('^17\\.'), DBInstanceClass: 'db.t4g.micro',
+        StorageEncrypted: true, BackupRetentionPeriod: 7, DeletionProtection: true, PubliclyAccessible: false, MultiAZ: false,
+      }),
+    });
+    scaleData.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres17', Parameters: { 'rds.force_ssl': '1' } });
+  });
+
+  test('the database password is a generated secret kept when the stack goes (the snapshot still wants it)', () => {
+    demo().scaleData.hasResource('AWS::SecretsManager::Secret', {
+      Properties: Match.objectLike({ Name: 'geusemaker/demo/database' }),
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('Multi-AZ is a setting; without deletion protection the database still leaves a final snapshot', () => {
+    scale().of('busy').scaleData.hasResource('AWS::RDS::DBInstance', {
+      DeletionPolicy: 'Snapshot',
+      Properties: Match.objectLike({ MultiAZ: true, DeletionProtection: false, DBInstanceClass: 'db.t4g.small' }),
+    });
+  });
+
+  test('Valkey: node-based, cluster mode off, TLS required, encrypted at rest, AUTH token from Secrets Manager', () => {
+    const [group] = Object.values(demo().scaleData.findResources('AWS::ElastiCache::ReplicationGroup')).map((r) => r.Properties);
+    expect(group).toMatchObject({
+      Engine: 'valkey', ClusterMode: 'disabled', NumCacheClusters: 1, CacheNodeType: 'cache.t4g.micro',
+      TransitEncryptionEnabled: true, TransitEncryptionMode: 'required', AtRestEncryptionEnabled: true,
+    });
+    expect(JSON.stringify(group.AuthToken)).toMatch(/^\{"Fn::Join":\["",\["\{\{resolve:secretsmanager:",\{"Ref":"QueueAuthToken[A-F0-9]+"\},":SecretString:::\}\}"\]\]\}$/);
+  });
+});
+
+describe('scaling on the queue backlog', () => {
+  test('workers step out on BacklogPerWorker (no scale-in on an empty queue) and track CPU as the safety net', () => {
+    const { compute } = demo();
+    compute.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 1, MaxCapacity: 4, ScalableDimension: 'ecs:service:DesiredCount' });
+    const alarms = Object.values(compute.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms).toEqual([expect.objectContaining({
+      Namespace: SCALE_BACKLOG_METRIC.namespace, MetricName: SCALE_BACKLOG_METRIC.backlogPerWorker,
+      Dimensions: [{ Name: SCALE_BACKLOG_METRIC.dimension, Value: 'demo' }],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 2, Period: 60,
+    })]);
+    const policies = Object.values(compute.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).map((p) => p.Properties);
+    const step = policies.find((p) => p.PolicyType === 'StepScaling')!;
+    expect(step.StepScalingPolicyConfiguration.StepAdjustments.every((s: { ScalingAdjustment: number }) => s.ScalingAdjustment > 0)).toBe(true);
+    expect(policies.find((p) => p.PolicyType === 'TargetTrackingScaling')!.TargetTrackingScalingPolicyConfiguration)
+      .toMatchObject({ PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' } });
+  });
+
+  test('the scalable target carries no Tags (not in its CloudFormation schema, cfn-lint E3002)', () => {
+    for (const target of Object.values(demo().compute.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))) {
+      expect(target.Properties.Tags).toBeUndefined();
+    }
+  });
+
+  test('held by gm-ops migrate: every service at 0 tasks and the workers pinned at 0', () => {
+    const { compute } = scale().of('held');
+    for (const props of Object.values(compute.findResources('AWS::ECS::Service')).map((s) => s.Properties)) expect(props.DesiredCount).toBe(0);
+    compute.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 0 });
+  });
+});
+
+describe('entry, webhook processors, AI host, outputs', () => {
+  test('webhook processors (when configured) serve /webhook/* behind the same load balancer, and the main leaves production webhooks to them', () => {
+    const { compute } = scale().of('busy');
+    expect(service(compute, 'Webhooks')).toMatchObject({ DesiredCount: 2, CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE', Weight: 1 }] });
+    compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 10, Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/webhook/*'] } }],
+    });
+    const main = n8nContainers('busy').find((c) => c.task.startsWith('Main'))!;
+    expect(env(main).N8N_DISABLE_PRODUCTION_MAIN_PROCESS).toBe('true');
+    expect(Object.keys(demo().compute.findResources('AWS::ElasticLoadBalancingV2::ListenerRule'))).toEqual([]);
+  });
+
+  test('the main is the internal load balancer\'s IP target behind CloudFront\'s VPC origin', () => {
+    const { compute } = demo();
+    compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { TargetType: 'ip', Port: 5678, HealthCheckPath: '/healthz/readiness' });
+    compute.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internal' });
+    expect(service(compute, 'Main').LoadBalancers).toEqual([expect.objectContaining({ ContainerName: 'n8n', ContainerPort: 5678 })]);
+    expect(Object.keys(compute.findResources('AWS::CloudFront::VpcOrigin'))).toHaveLength(1);
+  });
+
+  test('the AI host runs the AI services only, under its own group name, and registers its private name', () => {
+    const { compute } = demo();
+    compute.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { AutoScalingGroupName: 'geusemaker-demo-ai' });
+    const userData = JSON.stringify(Object.values(compute.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData.UserData);
+    expect(userData).toContain("GM_ROLE='ai-services'");
+    expect(userData).toContain(`GM_AI_HOST_NAME='${aiHostName('demo')}'`);
+    compute.hasResourceProperties('AWS::Route53::HostedZone', { Name: 'demo.geusemaker.internal.' });
+  });
+
+  test('outputs gm-ops reads: cluster, services, logs, worker bounds; database and queue from the scale data stack', () => {
+    const { compute, scaleData } = demo();
+    for (const key of ['clusterName', 'mainServiceName', 'workerServiceName', 'webhookServiceName', 'logGroupNames', 'workerMinCount', 'workerMaxCount', 'workerConcurrency'] as const) {
+      compute.hasOutput(SCALE_OUTPUT_KEYS[key], {});
+    }
+    compute.hasOutput(SCALE_OUTPUT_KEYS.clusterName, { Value: Match.anyValue() });
+    compute.hasOutput(SCALE_OUTPUT_KEYS.workerConcurrency, { Value: '10' });
+    compute.hasOutput(SCALE_OUTPUT_KEYS.webhookServiceName, { Value: '' });
+    compute.hasOutput(OUTPUT_KEYS.tier, { Value: 'scale' });
+    compute.hasOutput(OUTPUT_KEYS.entryUrl, {});
+    compute.hasOutput(OUTPUT_KEYS.autoScalingGroupName, {});
+    const logGroups = JSON.stringify(compute.findOutputs(SCALE_OUTPUT_KEYS.logGroupNames));
+    for (const process of ['main=', 'worker=', 'runner=']) expect(logGroups).toContain(process);
+    for (const key of ['databaseEndpoint', 'databaseInstanceId', 'databaseName', 'databaseSecretArn', 'queueEndpoint', 'queueReplicationGroupId', 'queueAuthSecretArn'] as const) {
+      scaleData.hasOutput(SCALE_OUTPUT_KEYS[key], {});
+    }
+  });
+});
