@@ -87,10 +87,14 @@ gm_backup_sets() {
   done | LC_ALL=C sort
 }
 
-# gm_backup_verify SET_DIR: every file the manifest lists has its bytes and sha256; prints the first
+# gm_backup_verify SET_DIR [REQUIRED...]: every file the manifest lists has its bytes and sha256, and it lists the
+# REQUIRED files (default: those a restore needs: postgres.dump n8n.tar.gz data-version.env); prints the first
 # mismatch and fails.
 gm_backup_verify() {
   local dir=$1 manifest entry name bytes sha actual listed=' '
+  shift
+  local -a required=("$@")
+  ((${#required[@]} > 0)) || required=(postgres.dump n8n.tar.gz data-version.env)
   manifest=$(<"$dir/manifest.json") || { printf 'manifest.json is missing'; return 1; }
   while [[ "$manifest" =~ \{\"name\":\"([A-Za-z0-9._-]+)\",\"bytes\":([0-9]+),\"sha256\":\"([0-9a-f]{64})\"\} ]]; do
     entry=${BASH_REMATCH[0]} name=${BASH_REMATCH[1]} bytes=${BASH_REMATCH[2]} sha=${BASH_REMATCH[3]}
@@ -101,7 +105,7 @@ gm_backup_verify() {
     [[ "${actual%% *}" == "$sha" ]] || { printf '%s does not match its sha256 in manifest.json' "$name"; return 1; }
     listed+="$name "
   done
-  for name in postgres.dump n8n.tar.gz data-version.env; do
+  for name in "${required[@]}"; do
     [[ "$listed" == *" $name "* ]] || { printf 'manifest.json does not list %s' "$name"; return 1; }
   done
   return 0
@@ -173,20 +177,22 @@ _gm_backup_qdrant() {
   esac
 }
 
-# gm_backup_take TAG [QDRANT_SOURCE]: one whole set; prints its name. Call while holding the fence, with
-# PostgreSQL running (and Qdrant, for a live snapshot: QDRANT_SOURCE defaults to live).
+# gm_backup_take TAG [QDRANT_SOURCE [PARTS]]: one whole set; prints its name. Call while holding the fence, with
+# PostgreSQL running (and Qdrant, for a live snapshot: QDRANT_SOURCE defaults to live). PARTS "qdrant" (backup.sh on
+# the scale tier's AI host, which keeps no database and no n8n files: RDS has its own backups) writes a set of the
+# Qdrant snapshot and data-version.env only, which restore-backup.sh refuses (its manifest lists no postgres.dump).
 gm_backup_take() {
-  local tag=$1 qdrant_source=${2:-live} name tmp
+  local tag=$1 qdrant_source=${2:-live} parts=${3:-all} name tmp
   name=$(date -u +%Y%m%dT%H%M%SZ)${tag:+-$tag}
   tmp="$GM_BACKUP_DIR/.tmp-$name"
   mkdir -p "$GM_BACKUP_DIR"
   chmod 700 "$GM_BACKUP_DIR"
   rm -rf "$tmp"
   mkdir -m 700 "$tmp"
-  gm_info "backup: writing set $name"
-  if gm_backup_dump_postgres "$tmp/postgres.dump" &&
+  gm_info "backup: writing set $name${parts:+ ($parts)}"
+  if { [[ "$parts" == qdrant ]] || gm_backup_dump_postgres "$tmp/postgres.dump"; } &&
     _gm_backup_qdrant "$tmp/qdrant.snapshot" "$qdrant_source" &&
-    { gm_backup_archive_n8n "$tmp/n8n.tar.gz" || { gm_error "backup: archiving n8n's files failed"; false; }; } &&
+    { [[ "$parts" == qdrant ]] || gm_backup_archive_n8n "$tmp/n8n.tar.gz" || { gm_error "backup: archiving n8n's files failed"; false; }; } &&
     gm_data_versions >"$tmp/data-version.env" &&
     gm_backup_write_manifest "$tmp" "$name" "$tag" &&
     mv -T "$tmp" "$GM_BACKUP_DIR/$name"; then

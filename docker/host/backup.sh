@@ -6,6 +6,7 @@
 #
 #   bash backup.sh [--tag TAG]
 #
+# On the scale tier's AI host (GM_ROLE=ai-services) a set holds the Qdrant snapshot and data-version.env only.
 # Only the host holding the fence writes a set. stdout: the set's name. Exit codes: 0 set written (or
 # nothing to do: the fence is not held here); 1 the set failed (nothing kept); 2 bad usage or setting;
 # 4 another backup is running on this host.
@@ -38,7 +39,12 @@ main() {
   fi
   exec {lockfd}>>"$GM_RUN_DIR/backup.lock"
   flock --nonblock "$lockfd" || gm_die 4 "backup: another backup is running on this host"
-  gm_backup_take "$tag"
+  if gm_ai_role; then
+    # The scale tier's AI host: n8n's database is on RDS (automated backups, a final snapshot), n8n keeps no files here.
+    gm_backup_take "$tag" live qdrant
+  else
+    gm_backup_take "$tag"
+  fi
 }
 
 main "$@"

@@ -426,6 +426,10 @@ post_json() {
 
 setup_owner() {
   local state attempt password email owner_json response status message
+  if gm_ai_role; then
+    echo "the AI host runs no n8n: its owner is set up by the n8n main on ECS (N8N_INSTANCE_OWNER_MANAGED_BY_ENV)"
+    return 0
+  fi
   local_n8n || return 1
   for ((attempt = 1; ; attempt++)); do
     state=$(n8n_owner_state) && break
@@ -498,6 +502,10 @@ functional_check() {
 }
 
 expose_n8n() {
+  if gm_ai_role; then
+    echo "the AI host runs no n8n: nothing to expose (Ollama, Qdrant and Crawl4AI are published on ${GM_AI_SERVICES_BIND:-127.0.0.1} by start.sh)"
+    return 0
+  fi
   bash "$GM_RUNTIME_DIR/host/expose-n8n.sh"
 }
 

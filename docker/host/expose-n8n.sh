@@ -16,6 +16,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 main() {
   gm_init expose-n8n
   gm_validate_settings
+  if gm_ai_role; then
+    gm_info "expose n8n: this is the scale tier's AI host, which runs no n8n (n8n runs on ECS behind CloudFront)"
+    return 0
+  fi
   if [[ "$GM_N8N_BIND" == 127.0.0.1 ]]; then
     gm_info "expose n8n: GM_N8N_BIND is 127.0.0.1, n8n stays on this host's loopback"
     return 0

@@ -15,6 +15,9 @@
 #   crawl4ai  with the token, a crawl of a page rendered by Crawl4AI's browser returns its content;
 #             without the token the same crawl is refused
 #
+# On the scale tier's AI host (GM_ROLE=ai-services) the checks are qdrant, ollama and crawl4ai: n8n and its database
+# run on ECS and RDS, where gm-ops checks them; asking for postgres or n8n there is a usage error.
+#
 # stdout: one line per service, "<service> ok <detail>" or "<service> FAIL <reason>"; with --json
 # one object per line: {"service":"n8n","ok":true,"ms":123,"detail":"..."}. Exit codes: 0 every
 # checked service works; 1 one failed; 2 bad usage or configuration. Secrets travel through stdin
@@ -677,13 +680,20 @@ main() {
     [[ " ${FC_SERVICES[*]} " == *" $wanted "* ]] ||
       usage_error "unknown service '$wanted' (allowed: ${FC_SERVICES[*]})"
   done
+
+  gm_init functional-check
+  # The services of this host's role (gm_init narrows GM_SERVICES on the AI host), in the order of FC_SERVICES.
+  for wanted in "${requested[@]}"; do
+    [[ " ${GM_SERVICES[*]} " == *" $wanted "* ]] ||
+      usage_error "$wanted does not run on this host (GM_ROLE=$GM_ROLE runs: ${GM_SERVICES[*]})"
+  done
   for service in "${FC_SERVICES[@]}"; do
+    [[ " ${GM_SERVICES[*]} " == *" $service "* ]] || continue
     if ((${#requested[@]} == 0)) || [[ " ${requested[*]} " == *" $service "* ]]; then
       selected+=("$service")
     fi
   done
 
-  gm_init functional-check
   export LC_ALL=C
   fc_configure "${selected[@]}"
   FC_TMP=$(mktemp -d "$GM_RUN_DIR/functional-check.XXXXXX") || gm_die 2 "cannot create a private directory in $GM_RUN_DIR"

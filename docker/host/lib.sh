@@ -15,8 +15,10 @@ GM_LIB_LOADED=1
 
 GM_HOST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# The services of docker/compose.yml (same names as SERVICES in ops/src/contract.ts).
+# The services of docker/compose.yml (same names as SERVICES in ops/src/contract.ts); gm_init narrows them to
+# GM_AI_SERVICES on the scale tier's AI host (GM_ROLE=ai-services), which runs neither n8n nor PostgreSQL.
 GM_SERVICES=(postgres ollama qdrant n8n crawl4ai)
+GM_AI_SERVICES=(ollama qdrant crawl4ai)
 # The secrets start.sh needs (env var names from SECRET_PURPOSES in ops/src/contract.ts).
 GM_REQUIRED_SECRETS=(POSTGRES_PASSWORD N8N_ENCRYPTION_KEY N8N_USER_MANAGEMENT_JWT_SECRET QDRANT_API_KEY CRAWL4AI_API_TOKEN)
 # Image users that own their EFS directory (n8nio/n8n runs as node=1000, postgres:*-alpine as postgres=70).
@@ -127,6 +129,10 @@ gm_init() {
   : "${GM_SYSTEMD_DIR:=$GM_PREFIX/etc/systemd/system}"
   : "${GM_DEPLOYMENT:=geusemaker}"
   : "${GM_TIER:=dev}"
+  : "${GM_ROLE:=single-host}"
+  : "${GM_AI_SERVICES_BIND:=127.0.0.1}"
+  : "${GM_AI_HOST_NAME:=}"
+  : "${GM_AI_HOST_ZONE_ID:=}"
   : "${GM_MODELS:=llama3.2:1b}"
   : "${GM_QDRANT_SNAPSHOT_MINUTES:=15}"
   : "${GM_QDRANT_SNAPSHOT_KEEP:=4}"
@@ -145,6 +151,7 @@ gm_init() {
   : "${GM_HEALTH_ATTEMPTS:=90}"
   : "${GM_HEALTH_INTERVAL:=10}"
   : "${GM_UP_ATTEMPTS:=2}"
+  : "${GM_IMPORT_ATTEMPTS:=3}"
   : "${GM_STOP_TIMEOUT:=30}"
   : "${GM_IMDS_URL:=http://169.254.169.254}"
 
@@ -158,12 +165,22 @@ gm_init() {
   # The address n8n's port is published on right now: loopback until its owner exists (see gm_n8n_expose).
   : "${GM_N8N_PUBLISH:=127.0.0.1}"
 
+  if gm_ai_role; then
+    GM_SERVICES=("${GM_AI_SERVICES[@]}")
+  fi
+
   mkdir -p "$GM_LOG_DIR" "$GM_RUN_DIR"
   chmod 700 "$GM_RUN_DIR"
   GM_LOG_FILE="$GM_LOG_DIR/$GM_SCRIPT.log"
   export GM_PREFIX GM_HOST_ENV_FILE GM_ENV_FILE GM_RUNTIME_DIR GM_EFS_MOUNT GM_LOG_DIR GM_RUN_DIR \
-    GM_QDRANT_LOCAL_DIR GM_QDRANT_SNAPSHOT_LOCAL_DIR GM_SYSTEMD_DIR GM_DEPLOYMENT GM_TIER GM_MODELS \
+    GM_QDRANT_LOCAL_DIR GM_QDRANT_SNAPSHOT_LOCAL_DIR GM_SYSTEMD_DIR GM_DEPLOYMENT GM_TIER GM_ROLE GM_MODELS \
     GM_QDRANT_SNAPSHOT_MINUTES GM_N8N_PUBLIC_URL GM_N8N_BIND GM_N8N_TLS GM_TIMEZONE
+}
+
+# gm_ai_role: this host is the scale tier's AI host (GM_ROLE=ai-services): Ollama, Qdrant and Crawl4AI only, for
+# the n8n tasks on ECS; n8n and its database live elsewhere (ECS, RDS).
+gm_ai_role() {
+  [[ "${GM_ROLE:-single-host}" == ai-services ]]
 }
 
 # gm_require_uint NAME: the variable NAME holds a whole number >= 1.
@@ -174,10 +191,27 @@ gm_require_uint() {
 
 # gm_validate_settings: the settings every script relies on; a bad one exits with code 2.
 gm_validate_settings() {
-  case "$GM_TIER" in
-    dev | automation | gpu) ;;
-    *) gm_die 2 "setting GM_TIER must be dev, automation or gpu (got '$GM_TIER')" ;;
+  case "$GM_ROLE" in
+    single-host)
+      case "$GM_TIER" in
+        dev | automation | gpu) ;;
+        *) gm_die 2 "setting GM_TIER must be dev, automation or gpu (got '$GM_TIER')" ;;
+      esac
+      # Only the AI host publishes Ollama, Qdrant and Crawl4AI beyond loopback (to the n8n tasks).
+      [[ "$GM_AI_SERVICES_BIND" == 127.0.0.1 ]] ||
+        gm_die 2 "setting GM_AI_SERVICES_BIND must stay 127.0.0.1 unless GM_ROLE=ai-services (got '$GM_AI_SERVICES_BIND')"
+      ;;
+    ai-services)
+      [[ "$GM_TIER" == scale ]] || gm_die 2 "setting GM_ROLE=ai-services is the scale tier's AI host: GM_TIER must be scale (got '$GM_TIER')"
+      [[ "$GM_AI_HOST_NAME" =~ ^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)+$ ]] ||
+        gm_die 2 "setting GM_AI_HOST_NAME must be a DNS name such as ai.my-stack.geusemaker.internal (got '$GM_AI_HOST_NAME')"
+      [[ "$GM_AI_HOST_ZONE_ID" =~ ^[A-Z0-9]{1,32}$ ]] ||
+        gm_die 2 "setting GM_AI_HOST_ZONE_ID must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (got '$GM_AI_HOST_ZONE_ID')"
+      ;;
+    *) gm_die 2 "setting GM_ROLE must be single-host or ai-services (got '$GM_ROLE')" ;;
   esac
+  [[ "$GM_AI_SERVICES_BIND" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] ||
+    gm_die 2 "setting GM_AI_SERVICES_BIND must be an IPv4 address such as 127.0.0.1 or 0.0.0.0 (got '$GM_AI_SERVICES_BIND')"
   [[ "$GM_N8N_BIND" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] ||
     gm_die 2 "setting GM_N8N_BIND must be an IPv4 address such as 127.0.0.1 or 0.0.0.0 (got '$GM_N8N_BIND')"
   case "$GM_N8N_TLS" in
@@ -188,7 +222,7 @@ gm_validate_settings() {
     gm_die 2 "setting GM_N8N_PUBLIC_URL must be an http(s) URL or empty (got '$GM_N8N_PUBLIC_URL')"
   fi
   local n
-  for n in GM_FENCE_ATTEMPTS GM_FENCE_INTERVAL GM_HEALTH_ATTEMPTS GM_HEALTH_INTERVAL GM_UP_ATTEMPTS \
+  for n in GM_FENCE_ATTEMPTS GM_FENCE_INTERVAL GM_HEALTH_ATTEMPTS GM_HEALTH_INTERVAL GM_UP_ATTEMPTS GM_IMPORT_ATTEMPTS \
     GM_STOP_TIMEOUT GM_QDRANT_SNAPSHOT_MINUTES GM_QDRANT_SNAPSHOT_KEEP GM_QDRANT_SNAPSHOT_MAX_SECONDS \
     GM_QDRANT_SNAPSHOT_POLL GM_BACKUP_KEEP; do
     gm_require_uint "$n"
@@ -355,7 +389,10 @@ gm_compose() {
     files+=(-f "$GM_RUNTIME_DIR/compose.gpu.yml")
   fi
   # compose.yml publishes n8n on ${GM_N8N_BIND}: the address it is published on right now, not the final one.
-  GM_N8N_BIND=$GM_N8N_PUBLISH docker compose --project-name geusemaker --project-directory "$GM_RUNTIME_DIR" "${files[@]}" "$@"
+  # Ollama, Qdrant (HTTP) and Crawl4AI on ${GM_AI_SERVICES_BIND}: beyond loopback on the AI host only.
+  local ai_bind=127.0.0.1
+  if gm_ai_role; then ai_bind=${GM_AI_SERVICES_BIND:-127.0.0.1}; fi
+  GM_AI_SERVICES_BIND=$ai_bind GM_N8N_BIND=$GM_N8N_PUBLISH docker compose --project-name geusemaker --project-directory "$GM_RUNTIME_DIR" "${files[@]}" "$@"
 }
 
 # gm_export_compose_env: what compose.yml interpolates besides the secrets.
@@ -776,14 +813,29 @@ gm_json_escape() {
   printf '%s' "$v"
 }
 
+# gm_credential_urls: "OLLAMA_URL QDRANT_URL" the credentials point at: the compose service names on a single host,
+# the AI host's private name (GM_AI_HOST_NAME, registered by gm_ai_register_dns) for the n8n tasks of the scale tier.
+gm_credential_urls() {
+  if gm_ai_role; then
+    printf 'http://%s:11434 http://%s:6333' "$GM_AI_HOST_NAME" "$GM_AI_HOST_NAME"
+  else
+    printf '%s' 'http://ollama:11434 http://qdrant:6333'
+  fi
+}
+
 gm_render_credentials() {
-  local template="$GM_RUNTIME_DIR/n8n/credentials.json" json name value escaped
+  local template="$GM_RUNTIME_DIR/n8n/credentials.json" json name value escaped ollama_url qdrant_url
   [[ -f "$template" ]] || { gm_error "n8n credentials: $template is missing"; return 1; }
   json=$(<"$template")
+  read -r ollama_url qdrant_url <<<"$(gm_credential_urls)"
+  local -A values=([OLLAMA_URL]=$ollama_url [QDRANT_URL]=$qdrant_url)
   for name in QDRANT_API_KEY CRAWL4AI_API_TOKEN; do
     value=${!name:-}
     [[ -n "$value" ]] || { gm_error "n8n credentials: $name is not set"; return 1; }
-    escaped=$(gm_json_escape "$value") || { gm_error "n8n credentials: $name contains control characters"; return 1; }
+    values[$name]=$value
+  done
+  for name in OLLAMA_URL QDRANT_URL QDRANT_API_KEY CRAWL4AI_API_TOKEN; do
+    escaped=$(gm_json_escape "${values[$name]}") || { gm_error "n8n credentials: $name contains control characters"; return 1; }
     json=${json//"{{$name}}"/"$escaped"}
   done
   if [[ "$json" == *"{{"*"}}"* ]]; then
@@ -793,17 +845,108 @@ gm_render_credentials() {
   printf '%s\n' "$json"
 }
 
+# The import inside a container: the rendered JSON arrives on stdin, lives in a private temporary file only.
+# shellcheck disable=SC2016 # evaluated by the container's shell
+GM_N8N_IMPORT_SCRIPT='umask 077; f=$(mktemp) && cat >"$f" && n8n import:credentials --input="$f"; rc=$?; rm -f "$f"; exit $rc'
+
 gm_n8n_import_credentials() {
   local json output rc=0
+  if gm_ai_role; then
+    gm_n8n_import_credentials_rds
+    return
+  fi
   json=$(gm_render_credentials) || return 1
-  # shellcheck disable=SC2016 # evaluated by the container's shell
-  output=$(printf '%s\n' "$json" | gm_compose exec -T n8n sh -c \
-    'umask 077; f=$(mktemp) && cat >"$f" && n8n import:credentials --input="$f"; rc=$?; rm -f "$f"; exit $rc' 2>&1) || rc=$?
+  output=$(printf '%s\n' "$json" | gm_compose exec -T n8n sh -c "$GM_N8N_IMPORT_SCRIPT" 2>&1) || rc=$?
   if ((rc != 0)) || [[ "$output" != *"Successfully imported"* ]]; then
     gm_error "n8n credentials: import failed (exit $rc): ${output//$'\n'/ | }"
     return 1
   fi
   gm_info "n8n credentials: Ollama, Qdrant and Crawl4AI credentials are in place (fixed ids, upserted)"
+}
+
+# gm_n8n_import_credentials_rds: on the AI host, the same credentials (fixed ids, upserted) go into the scale tier's
+# n8n database on RDS (GM_SCALE_DATABASE_HOST/PORT, user and password from the RDS secret GM_SCALE_DATABASE_SECRET),
+# pointing at this host's private name, with a one-shot container of the n8n image every n8n task runs
+# (docker/versions.env), TLS as the tasks use it, and the deployment's encryption key. Secrets travel in the
+# environment (docker run -e NAME) and on stdin, never on a command line. A database n8n has not migrated yet is
+# migrated by the import itself (n8n's commands migrate first), so a concurrent first start of the n8n main can make
+# one attempt fail: it is retried (GM_IMPORT_ATTEMPTS x GM_HEALTH_INTERVAL).
+gm_n8n_import_credentials_rds() {
+  local json output rc attempt secret image
+  local DB_POSTGRESDB_USER DB_POSTGRESDB_PASSWORD
+  local host=${GM_SCALE_DATABASE_HOST:-} port=${GM_SCALE_DATABASE_PORT:-5432} secret_id=${GM_SCALE_DATABASE_SECRET:-}
+  if [[ -z "$host" || -z "$secret_id" ]]; then
+    gm_error "n8n credentials: GM_SCALE_DATABASE_HOST and GM_SCALE_DATABASE_SECRET are needed on the AI host"
+    return 1
+  fi
+  image=$(sed -n 's/^GM_N8N_IMAGE=//p' "$GM_RUNTIME_DIR/versions.env" 2>/dev/null)
+  [[ -n "$image" ]] || { gm_error "n8n credentials: no GM_N8N_IMAGE in $GM_RUNTIME_DIR/versions.env"; return 1; }
+  json=$(gm_render_credentials) || return 1
+  if ! secret=$(aws secretsmanager get-secret-value ${GM_REGION:+--region "$GM_REGION"} --secret-id "$secret_id" \
+    --query SecretString --output text 2>&1); then
+    secret=$(grep -v '^[[:space:]]*$' <<<"$secret" | tr '\n' ' ')
+    gm_error "n8n credentials: cannot read the database secret $secret_id: ${secret% }"
+    return 1
+  fi
+  # RDS's secret is JSON ({"username":..., "password":..., ...}); python3 reads it from stdin.
+  if ! DB_POSTGRESDB_USER=$(printf '%s' "$secret" | python3 -c 'import json,sys; print(json.load(sys.stdin)["username"])' 2>/dev/null) ||
+    ! DB_POSTGRESDB_PASSWORD=$(printf '%s' "$secret" | python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])' 2>/dev/null) ||
+    [[ -z "$DB_POSTGRESDB_USER" || -z "$DB_POSTGRESDB_PASSWORD" ]]; then
+    gm_error "n8n credentials: the database secret $secret_id has no username and password"
+    return 1
+  fi
+  export DB_POSTGRESDB_USER DB_POSTGRESDB_PASSWORD
+  for ((attempt = 1; ; attempt++)); do
+    rc=0
+    output=$(printf '%s\n' "$json" | DB_TYPE=postgresdb DB_POSTGRESDB_HOST=$host DB_POSTGRESDB_PORT=$port \
+      DB_POSTGRESDB_DATABASE=n8n DB_POSTGRESDB_SSL_ENABLED=true DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED=false \
+      docker run --rm -i --network host --entrypoint sh -e DB_TYPE -e DB_POSTGRESDB_HOST -e DB_POSTGRESDB_PORT \
+      -e DB_POSTGRESDB_DATABASE -e DB_POSTGRESDB_USER -e DB_POSTGRESDB_PASSWORD -e DB_POSTGRESDB_SSL_ENABLED \
+      -e DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED -e N8N_ENCRYPTION_KEY "$image" -c "$GM_N8N_IMPORT_SCRIPT" 2>&1) || rc=$?
+    if ((rc == 0)) && [[ "$output" == *"Successfully imported"* ]]; then
+      break
+    fi
+    output=${output//"$DB_POSTGRESDB_PASSWORD"/***}
+    if ((attempt >= GM_IMPORT_ATTEMPTS)); then
+      gm_error "n8n credentials: import into the database $host:$port/n8n failed $attempt times (exit $rc): ${output//$'\n'/ | }"
+      return 1
+    fi
+    gm_warn "n8n credentials: import into $host:$port/n8n failed (exit $rc, attempt $attempt), retrying"
+    sleep "$GM_HEALTH_INTERVAL"
+  done
+  gm_info "n8n credentials: Ollama, Qdrant and Crawl4AI credentials are in the scale tier's database $host:$port/n8n, pointing at $GM_AI_HOST_NAME (fixed ids, upserted)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The AI host's private name: an A record GM_AI_HOST_NAME -> this host's private IPv4 in the private hosted zone
+# GM_AI_HOST_ZONE_ID, upserted at every start, so the n8n tasks on ECS reach the replacement host too.
+# ---------------------------------------------------------------------------------------------
+
+# gm_private_ipv4: this host's private IPv4 address (IMDSv2 meta-data/local-ipv4).
+gm_private_ipv4() {
+  local ip
+  ip=$(gm_imds_get /latest/meta-data/local-ipv4) || return 1
+  [[ "$ip" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]] || return 1
+  printf '%s' "$ip"
+}
+
+# gm_ai_register_dns: UPSERT of the A record (TTL 30 s) with the AWS CLI; fails with one line naming the reason.
+gm_ai_register_dns() {
+  local ip batch output rc=0
+  if ! ip=$(gm_private_ipv4); then
+    gm_error "dns: cannot read this host's private IPv4 address from IMDS (meta-data/local-ipv4); $GM_AI_HOST_NAME is not registered"
+    return 1
+  fi
+  batch=$(printf '{"Comment":"GeuseMaker %s: the AI host %s","Changes":[{"Action":"UPSERT","ResourceRecordSet":{"Name":"%s","Type":"A","TTL":30,"ResourceRecords":[{"Value":"%s"}]}}]}' \
+    "$GM_DEPLOYMENT" "$(gm_instance_id)" "$GM_AI_HOST_NAME" "$ip")
+  output=$(aws route53 change-resource-record-sets ${GM_REGION:+--region "$GM_REGION"} --hosted-zone-id "$GM_AI_HOST_ZONE_ID" \
+    --change-batch "$batch" --output text --query ChangeInfo.Id 2>&1) || rc=$?
+  if ((rc != 0)); then
+    output=$(grep -v '^[[:space:]]*$' <<<"$output" | tr '\n' ' ')
+    gm_error "dns: registering $GM_AI_HOST_NAME -> $ip in the hosted zone $GM_AI_HOST_ZONE_ID failed (aws exit $rc): ${output% }"
+    return 1
+  fi
+  gm_info "dns: $GM_AI_HOST_NAME -> $ip (A, TTL 30 s) upserted in the hosted zone $GM_AI_HOST_ZONE_ID (change ${output//[[:space:]]/})"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ main() {
   gm_init restore-backup
   [[ $# -eq 1 && -n "$set" ]] || gm_die 2 "restore: usage: restore-backup.sh SET (a set name in \$GM_EFS_MOUNT/backups, or latest)"
   gm_validate_settings
+  gm_ai_role && gm_die 2 "restore: this is the scale tier's AI host, which runs neither n8n nor PostgreSQL; a set goes into the scale tier with gm-ops migrate"
   gm_require_secrets
   gm_export_compose_env
   if [[ "$set" == latest ]]; then

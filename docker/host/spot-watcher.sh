@@ -138,6 +138,9 @@ main() {
           200)
             gm_warn "spot watcher: interruption notice received: $(tr -d '\n' <"$body"); stopping the stack"
             rc=0
+            # As on a scale-in: the watchdog must not restart a service once stop.sh has released the fence.
+            systemctl stop geusemaker-watchdog.timer 2>&1 | gm_log_lines INFO "systemctl:" ||
+              gm_warn "spot watcher: could not stop geusemaker-watchdog.timer"
             # Two minutes in all, from the notice to the termination: the whole stop gets GM_SPOT_STOP_BUDGET.
             GM_STOP_BUDGET=$GM_SPOT_STOP_BUDGET bash "$GM_STOP_SCRIPT" || rc=$?
             if ((rc == 0)); then

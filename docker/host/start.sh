@@ -24,6 +24,12 @@
 #  10. publishes n8n on GM_N8N_BIND once its owner exists (expose-n8n.sh does it after the bootstrap
 #      claimed the owner on the first boot)
 #
+# On the scale tier's AI host (GM_ROLE=ai-services) only Ollama, Qdrant and Crawl4AI run, published on
+# GM_AI_SERVICES_BIND for the n8n tasks on ECS; step 9 imports the credentials into the scale tier's database on RDS
+# (pointing at GM_AI_HOST_NAME) instead, step 10 is replaced by the registration of this host's private IPv4 as the
+# A record GM_AI_HOST_NAME in the private hosted zone GM_AI_HOST_ZONE_ID (before the import), and there is no n8n,
+# PostgreSQL or n8n certificate directory.
+#
 # Exit codes: 0 every service healthy; 1 the stack did not come up healthy (or docker compose
 # failed); 2 bad configuration (missing secret, bad setting, EFS not mounted, no docker compose);
 # 3 the fence stayed held by another host. If this run took the fence and then fails, it stops the
@@ -65,14 +71,22 @@ prepare_dir() {
 }
 
 prepare_directories() {
-  prepare_dir "$GM_EFS_MOUNT/n8n" "$GM_N8N_UID:$GM_N8N_UID" 700
-  prepare_dir "$GM_EFS_MOUNT/postgres" "$GM_POSTGRES_UID:$GM_POSTGRES_UID" 700
+  local efs_dirs=ollama
+  if ! gm_ai_role; then
+    prepare_dir "$GM_EFS_MOUNT/n8n" "$GM_N8N_UID:$GM_N8N_UID" 700
+    prepare_dir "$GM_EFS_MOUNT/postgres" "$GM_POSTGRES_UID:$GM_POSTGRES_UID" 700
+    efs_dirs="n8n, postgres, ollama"
+  fi
   prepare_dir "$GM_EFS_MOUNT/ollama" 0:0 700
   prepare_dir "$GM_QDRANT_SNAPSHOT_DIR" 0:0 700
   prepare_dir "$GM_QDRANT_LOCAL_DIR" 0:0 700
   prepare_dir "$GM_QDRANT_SNAPSHOT_LOCAL_DIR" 0:0 700
-  gm_info "start: data directories ready (n8n, postgres, ollama, qdrant-snapshots on $GM_EFS_MOUNT; qdrant on $GM_QDRANT_LOCAL_DIR)"
+  gm_info "start: data directories ready ($efs_dirs, qdrant-snapshots on $GM_EFS_MOUNT; qdrant on $GM_QDRANT_LOCAL_DIR)"
 }
+
+# ROLE_SERVICES: the services this host runs, as arguments of docker compose pull/up: none (every service of
+# compose.yml) on a single host, Ollama, Qdrant and Crawl4AI on the AI host.
+ROLE_SERVICES=()
 
 # restore_container_state: "state health" of the one-shot restore container, "gone" without one.
 restore_container_state() {
@@ -166,7 +180,7 @@ start_docker() {
 # restore below would otherwise pull Qdrant's alone first, and `up` the rest after it).
 pull_missing_images() {
   gm_info "start: pulling the images this host does not have (docker compose pull --policy missing, in parallel)"
-  if ! gm_compose pull --policy missing --quiet 2>&1 | gm_log_lines INFO "compose:"; then
+  if ! gm_compose pull --policy missing --quiet "${ROLE_SERVICES[@]}" 2>&1 | gm_log_lines INFO "compose:"; then
     gm_warn "start: docker compose pull failed; docker compose up pulls what is still missing"
   fi
 }
@@ -174,6 +188,10 @@ pull_missing_images() {
 # choose_n8n_publish_address: loopback, unless n8n already runs here with its owner (a later start).
 choose_n8n_publish_address() {
   GM_N8N_PUBLISH=127.0.0.1
+  if gm_ai_role; then
+    gm_info "start: the AI host runs ${GM_AI_SERVICES[*]} on $GM_AI_SERVICES_BIND (n8n runs on ECS)"
+    return 0
+  fi
   if [[ "$GM_N8N_BIND" != 127.0.0.1 ]] && gm_service_running n8n && [[ "$(gm_n8n_owner_state)" == claimed ]]; then
     GM_N8N_PUBLISH=$GM_N8N_BIND
   fi
@@ -184,6 +202,7 @@ choose_n8n_publish_address() {
 # yet and stays on 127.0.0.1 until the bootstrap claimed it and runs expose-n8n.sh.
 expose_n8n_if_claimed() {
   [[ "$GM_N8N_BIND" != 127.0.0.1 ]] || return 0
+  ! gm_ai_role || return 0
   if [[ "$(gm_n8n_owner_state)" != claimed ]]; then
     gm_info "start: n8n has no owner yet: it stays on 127.0.0.1 until the owner is set up (then host/expose-n8n.sh publishes it on $GM_N8N_BIND)"
     return 0
@@ -194,8 +213,8 @@ expose_n8n_if_claimed() {
 compose_up() {
   local attempt bad
   for ((attempt = 1; ; attempt++)); do
-    gm_info "start: docker compose up -d (tier $GM_TIER, attempt $attempt/$GM_UP_ATTEMPTS)"
-    if gm_compose up --detach --remove-orphans 2>&1 | gm_log_lines INFO "compose:"; then
+    gm_info "start: docker compose up -d ${ROLE_SERVICES[*]:+${ROLE_SERVICES[*]} }(tier $GM_TIER, attempt $attempt/$GM_UP_ATTEMPTS)"
+    if gm_compose up --detach --remove-orphans "${ROLE_SERVICES[@]}" 2>&1 | gm_log_lines INFO "compose:"; then
       return 0
     fi
     if ((attempt >= GM_UP_ATTEMPTS)); then
@@ -216,6 +235,7 @@ main() {
 
   gm_validate_settings
   gm_require_secrets
+  if gm_ai_role; then ROLE_SERVICES=("${GM_AI_SERVICES[@]}"); fi
   command -v docker >/dev/null 2>&1 || gm_die 2 "start: docker is not installed"
   docker compose version >/dev/null 2>&1 || gm_die 2 "start: the docker compose plugin is not installed"
   if [[ "$GM_REQUIRE_EFS_MOUNT" == true ]] && ! mountpoint -q "$GM_EFS_MOUNT"; then
@@ -227,7 +247,9 @@ main() {
   start_docker || exit 1
   pull_missing_images
   prepare_directories
-  gm_n8n_tls_prepare || exit 1
+  if ! gm_ai_role; then
+    gm_n8n_tls_prepare || exit 1
+  fi
   gm_export_compose_env
   gm_check_data_version
   restore_qdrant_if_empty || exit 1
@@ -235,6 +257,9 @@ main() {
   choose_n8n_publish_address
   compose_up || exit 1
   gm_wait_healthy "$GM_HEALTH_ATTEMPTS" "$GM_HEALTH_INTERVAL" || exit 1
+  if gm_ai_role; then
+    gm_ai_register_dns || exit 1
+  fi
   gm_n8n_import_credentials || exit 1
   expose_n8n_if_claimed || exit 1
 }

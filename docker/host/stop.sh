@@ -96,7 +96,7 @@ main() {
   gm_init stop
   [[ "$GM_STOP_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || GM_STOP_TIMEOUT=30
   [[ "$GM_QDRANT_SNAPSHOT_KEEP" =~ ^[1-9][0-9]*$ ]] || GM_QDRANT_SNAPSHOT_KEEP=4
-  case "$GM_TIER" in dev | automation | gpu) ;; *) GM_TIER=dev ;; esac
+  case "$GM_TIER" in dev | automation | gpu | scale) ;; *) GM_TIER=dev ;; esac
   case "$GM_N8N_TLS" in off | self-signed) ;; *) GM_N8N_TLS=off ;; esac
   budget=${GM_STOP_BUDGET:-270}
   [[ "$budget" =~ ^[1-9][0-9]*$ ]] || budget=270
@@ -106,8 +106,11 @@ main() {
   gm_export_compose_env
   gm_info "stop: stopping the stack (deployment $GM_DEPLOYMENT) within ${budget}s"
 
-  compose_stop "$((KILL_RESERVE + FENCE_RESERVE))" n8n || rc=1
-  compose_stop "$((KILL_RESERVE + FENCE_RESERVE))" postgres || rc=1
+  # The AI host (GM_ROLE=ai-services) runs neither n8n nor PostgreSQL: its stop starts with the Qdrant snapshot.
+  if ! gm_ai_role; then
+    compose_stop "$((KILL_RESERVE + FENCE_RESERVE))" n8n || rc=1
+    compose_stop "$((KILL_RESERVE + FENCE_RESERVE))" postgres || rc=1
+  fi
   snapshot_qdrant || rc=1
   compose_stop "$((KILL_RESERVE + FENCE_RESERVE))" || rc=1
   kill_leftovers || rc=1

@@ -65,6 +65,11 @@ gm_data_has_content() {
 gm_pre_upgrade_backup() {
   local from=$1 to=$2 qdrant_source
   qdrant_source=$(gm_qdrant_snapshot_files | tail -n 1)
+  if gm_ai_role; then
+    # No database here (RDS keeps its own backups): Qdrant's part alone, the newest EFS snapshot the older runtime made.
+    gm_backup_take "pre-upgrade-$from-$to" "${qdrant_source:-none}" qdrant >/dev/null
+    return
+  fi
   if [[ -n "$(find "$GM_QDRANT_LOCAL_DIR" -mindepth 1 -maxdepth 1 -print -quit 2>/dev/null)" ]]; then
     gm_warn "upgrade: Qdrant's local storage is not empty; the pre-upgrade set keeps the newest EFS snapshot (${qdrant_source:-none})"
   fi
@@ -76,6 +81,11 @@ gm_pre_upgrade_backup() {
 # gm_rollback_restore SET: a rollback onto data a newer runtime wrote restores the set taken before it did.
 gm_rollback_restore() {
   local set_dir="$GM_BACKUP_DIR/$1" reason
+  if gm_ai_role; then
+    reason=$(gm_backup_verify "$set_dir" data-version.env) || { gm_error "upgrade: the pre-upgrade set $1 is damaged: $reason"; return 1; }
+    gm_restore_place_qdrant "$set_dir" || { gm_error "upgrade: the Qdrant snapshot of $1 could not be placed"; return 1; }
+    return 0
+  fi
   reason=$(gm_backup_verify "$set_dir") || { gm_error "upgrade: the pre-upgrade set $1 is damaged: $reason"; return 1; }
   gm_compose up --detach --no-deps postgres 2>&1 | gm_log_lines INFO "compose:" || { gm_error "upgrade: docker compose up postgres failed"; return 1; }
   gm_postgres_wait || return 1

@@ -10,13 +10,14 @@ export const CPU_FAMILIES = ['m6i', 'm6a', 'm7i', 'm7a', 'm5', 'm5a'] as const;
 
 /**
  * Graviton (arm64) families offered to spot, each with at least the vCPU and memory of the x86 families at every size
- * (large: 2 vCPU; 8 GiB for m6g, m7g, m6gd, 16 GiB for r6g, r7g; each size up doubles both). Sizes from the EC2 User
+ * (large: 2 vCPU; 8 GiB for m6g, m7g, m6gd, 16 GiB for r6g; each size up doubles both). Sizes from the EC2 User
  * Guide's hardware specification tables (awsdocs/amazon-ec2-user-guide@e3707c43, general-purpose-instances.md and
  * memory-optimized-instances.md). Listed in the order on-demand tries them: general purpose first, local NVMe next,
- * then the memory-optimized pools that widen spot capacity. Burstable t4g is left out: its CPU credits under model
- * inference would have to be priced.
+ * then a memory-optimized pool that widens spot capacity. r7g is left out: it is the dearest of them both on demand
+ * and at a typical spot price (ops/data/price-table.json), and the stack does not need its memory. Burstable t4g is
+ * left out: its CPU credits under model inference would have to be priced.
  */
-export const ARM64_CPU_FAMILIES = ['m6g', 'm7g', 'm6gd', 'r6g', 'r7g'] as const;
+export const ARM64_CPU_FAMILIES = ['m6g', 'm7g', 'm6gd', 'r6g'] as const;
 
 /** The families a CPU host of `architecture` is offered, in order of preference for on-demand. */
 export function cpuFamilies(architecture: Architecture): readonly string[] {

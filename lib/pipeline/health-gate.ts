@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
-import { OUTPUT_KEYS, TAG_KEYS, TIERS, computeStackName, dataStackName } from '../../ops/src/contract';
+import { OUTPUT_KEYS, TAG_KEYS, TIERS, Tier, computeStackName, dataStackName, scaleDataStackName } from '../../ops/src/contract';
 import { PipelineEnvironmentConfig } from '../config/pipeline-schema';
 import { GeuseComputeStack } from '../tiers/compute-stack';
 
@@ -25,7 +25,7 @@ export const HEALTH_GATE_INTERVAL_SECONDS = 30;
 
 /**
  * What `gm-ops health <deployment>` calls, and nothing more, in the deployment's account and region:
- * - DescribeStacks on the deployment's four possible stack names (gm-ops looks every tier up by name;
+ * - DescribeStacks on the deployment's possible stack names (gm-ops looks every tier up by name;
  *   access denied on a tier that does not exist would fail it), DescribeStackEvents to explain a failed stack;
  * - DescribeAutoScalingGroups and DescribeInstances to find the host (neither supports resource-level permissions);
  * - SendCommand of AWS-RunShellScript, on instances tagged geuse:deployment=<deployment> only;
@@ -34,10 +34,17 @@ export const HEALTH_GATE_INTERVAL_SECONDS = 30;
  *
  * For a cross-account environment these are the permissions the role named by healthGate.roleArn needs.
  */
-export function healthGatePolicyStatements(deployment: string, account: string, region: string, partition: string): iam.PolicyStatement[] {
-  const stackArns = [dataStackName(deployment), ...TIERS.map((tier) => computeStackName(tier, deployment))]
+export function healthGatePolicyStatements(deployment: string, account: string, region: string, partition: string, tier?: Tier): iam.PolicyStatement[] {
+  const stackArns = [dataStackName(deployment), scaleDataStackName(deployment), ...TIERS.map((t) => computeStackName(t, deployment))]
     .map((name) => `arn:${partition}:cloudformation:${region}:${account}:stack/${name}/*`);
+  // gm-ops health of a scale deployment also reads its ECS services, database, queue and backlog metric.
+  const scale = tier === 'scale' ? [new iam.PolicyStatement({
+    sid: 'ReadScaleServices',
+    actions: ['ecs:DescribeServices', 'ecs:ListTasks', 'ecs:DescribeTasks', 'rds:DescribeDBInstances', 'elasticache:DescribeReplicationGroups', 'cloudwatch:GetMetricData'],
+    resources: ['*'],
+  })] : [];
   return [
+    ...scale,
     new iam.PolicyStatement({
       sid: 'ReadDeploymentStacks',
       actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackEvents'],
@@ -65,6 +72,7 @@ export function healthGatePolicyStatements(deployment: string, account: string, 
 const WILDCARD_REASONS: Record<string, string> = {
   ReadDeploymentStacks: 'A stack ARN ends with the id CloudFormation generates; the wildcard covers only that id, the stack name is fixed to this deployment.',
   FindHostAndReadProbe: 'autoscaling:DescribeAutoScalingGroups, ec2:DescribeInstances, ssm:DescribeInstanceInformation and ssm:GetCommandInvocation support no resource-level permissions; they only read.',
+  ReadScaleServices: 'Read-only calls of gm-ops health on a scale deployment; their resources (service, task, instance and replication group ids) are generated at deploy time, and cloudwatch:GetMetricData supports no resource-level permissions.',
   RunProbeOnDeploymentHost: 'The host is replaced by its auto scaling group, so its instance id is unknown in advance; SendCommand is limited to instances tagged with this deployment (ssm:resourceTag condition).',
 };
 
@@ -103,12 +111,12 @@ export class HealthGate extends Construct {
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'AssumeHealthGateRole', actions: ['sts:AssumeRole'], resources: [roleArn] }));
     } else {
       const stack = Stack.of(this);
-      for (const statement of healthGatePolicyStatements(deployment, environment.account, environment.region, stack.partition)) {
+      for (const statement of healthGatePolicyStatements(deployment, environment.account, environment.region, stack.partition, environment.deployment.tier)) {
         this.role.addToPrincipalPolicy(statement);
       }
       // Each wildcard of those statements, as cdk-nag prints it, with the reason of its statement.
       const nagPartition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
-      const acknowledgments = healthGatePolicyStatements(deployment, environment.account, environment.region, nagPartition)
+      const acknowledgments = healthGatePolicyStatements(deployment, environment.account, environment.region, nagPartition, environment.deployment.tier)
         .flatMap((statement) => statement.resources.filter((r) => r.includes('*')).map((resource) => ({
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
           reason: WILDCARD_REASONS[statement.sid ?? ''],

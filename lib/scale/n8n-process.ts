@@ -50,6 +50,12 @@ export interface N8nProcessProps {
   readonly images: N8nImages;
   /** n8n's arguments (`start`, `worker --concurrency=N`, `webhook`). */
   readonly command: string[];
+  /**
+   * A POSIX shell script run before n8n, in the container's environment (e.g. to derive a setting from a secret);
+   * n8n then replaces the shell (`exec`), so it still receives SIGTERM directly.
+   * @default - n8n runs directly under the image's init
+   */
+  readonly prelude?: string;
   /** Non-secret settings of the n8n container. */
   readonly environment: Readonly<Record<string, string>>;
   /** Secrets of the n8n container, injected by ECS from Secrets Manager. */
@@ -107,7 +113,9 @@ export class N8nProcess extends Construct {
       image: ecs.ContainerImage.fromRegistry(props.images.n8n),
       essential: true,
       // The image's own init (tini) runs n8n directly with these arguments: no shell between them and SIGTERM.
-      entryPoint: ['tini', '--', 'n8n'],
+      entryPoint: props.prelude
+        ? ['tini', '--', 'sh', '-c', `${props.prelude}\nexec n8n "$@"`, 'n8n']
+        : ['tini', '--', 'n8n'],
       command: props.command,
       environment: {
         ...props.environment,

@@ -34,6 +34,17 @@ export const AI_SERVICE_PORTS: Readonly<Record<'ollama' | 'qdrant' | 'crawl4ai',
 /** Rendered with tags by aws-cdk-lib, without them in cfn-lint's schema. */
 const SCALABLE_TARGET_TYPE = 'AWS::ApplicationAutoScaling::ScalableTarget';
 
+/**
+ * Hashes the stored owner password (ECS secret N8N_OWNER_PASSWORD) with bcryptjs, which n8n itself depends on
+ * (n8n 2.36.9 package.json: bcryptjs 2.4.3), into N8N_INSTANCE_OWNER_PASSWORD_HASH, the bcrypt hash n8n's owner
+ * loader requires; the plain password leaves the environment before n8n starts.
+ */
+export const OWNER_PASSWORD_HASH_PRELUDE = [
+  'N8N_INSTANCE_OWNER_PASSWORD_HASH="$(node -e "process.stdout.write(require(require.resolve(\'bcryptjs\', { paths: [\'/usr/local/lib/node_modules/n8n\'] })).hashSync(process.env.N8N_OWNER_PASSWORD, 10))")" || exit 1',
+  'export N8N_INSTANCE_OWNER_PASSWORD_HASH',
+  'unset N8N_OWNER_PASSWORD',
+].join('\n');
+
 /** Path of production webhooks, routed to the webhook processors when there are any. */
 export const WEBHOOK_PATH = '/webhook/*';
 
@@ -182,7 +193,7 @@ export class GeuseScaleStack extends GeuseComputeStack {
     };
     const n8nProcess = (role: N8nRole, id: string, settings: {
       cpu: number; memoryMiB: number; spot: boolean; desiredCount: number; command: string[]; environment: Record<string, string>;
-      singleton?: boolean; behindLoadBalancer?: boolean; runnerConcurrency: number;
+      singleton?: boolean; behindLoadBalancer?: boolean; runnerConcurrency: number; prelude?: string; secrets?: Record<string, ecs.Secret>;
     }) => new N8nProcess(this, id, {
       role,
       cluster: this.cluster,
@@ -194,8 +205,9 @@ export class GeuseScaleStack extends GeuseComputeStack {
       desiredCount: this.held ? 0 : settings.desiredCount,
       images,
       command: settings.command,
+      prelude: settings.prelude,
       environment: { ...shared, ...settings.environment },
-      secrets,
+      secrets: { ...secrets, ...settings.secrets },
       runnerAuthToken: ecs.Secret.fromSecretsManager(runnerToken),
       runnerConcurrency: settings.runnerConcurrency,
       logGroup: logGroups[role],
@@ -211,8 +223,15 @@ export class GeuseScaleStack extends GeuseComputeStack {
       singleton: true,
       behindLoadBalancer: true,
       command: ['start'],
+      prelude: OWNER_PASSWORD_HASH_PRELUDE,
+      secrets: { N8N_OWNER_PASSWORD: ecs.Secret.fromSecretsManager(this.data.secrets.secrets['n8n-owner-password']) },
       runnerConcurrency: 5,
       environment: {
+        // The owner exists before n8n listens: n8n 2.36.9 sets it up from these during start-up
+        // (instance-settings-loader/loaders/owner.instance-settings-loader.js, overwriting on every start), so no
+        // visitor can ever claim a fresh instance. The password is the deployment's stored owner password.
+        N8N_INSTANCE_OWNER_MANAGED_BY_ENV: 'true',
+        N8N_INSTANCE_OWNER_EMAIL: config.n8nOwnerEmail,
         ...publicUrlSettings,
         // Manual runs go to the workers too: the main only serves the UI, triggers and timers (n8n 2.36.9
         // workflow-runner.js enqueues them when this is exactly 'true').

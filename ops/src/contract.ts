@@ -54,7 +54,7 @@ export function parseStackName(stackName: string): ParsedStackName | undefined {
 }
 
 /**
- * The name of a deployment's auto scaling group. Every tier uses the same name, so a second compute stack for a
+ * The name of a deployment's auto scaling group. Every single-host tier uses the same name, so a second compute stack for a
  * deployment fails to create (the name is taken) before it could launch a second host against the same data.
  */
 export function autoScalingGroupName(deployment: string): string {

@@ -84,9 +84,10 @@ function devFacts(dev = DEV, data = DATA) {
 function handComputedMonthly(region: string): { total: bigint; instanceType: string } {
   const prices = table.regions[region];
   const { instances, instanceTypes, rootGb, secrets } = devFacts();
-  const instanceType = instanceTypes[0];
+  // Offline, spot is priced at on-demand: the dearest type offered, the most a spot host can cost.
+  const instanceType = [...instanceTypes].sort((a, b) => Number(micro(prices[`ec2:${b}`]) - micro(prices[`ec2:${a}`])))[0];
   const total =
-    micro(prices[`ec2:${instanceType}`]) * 730n * instances + // offline, spot is priced at on-demand
+    micro(prices[`ec2:${instanceType}`]) * 730n * instances +
     micro(prices['ebs:gp3:storage']) * rootGb * instances +
     micro(prices['vpc:public-ipv4']) * 730n * instances +
     micro(prices['secrets:secret']) * secrets; // the file system: 0 GB until used

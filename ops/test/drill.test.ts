@@ -201,6 +201,19 @@ function expectCleanedUp(): void {
 }
 
 describe('the plan', () => {
+  it('prefers a point in the data stack\'s own vault over a newer automatic-backup one, and restores with the data stack\'s BackupRoleArn', async () => {
+    const role = 'arn:aws:iam::123456789012:role/GeuseData-my-stack-BackupRole1A2B3C';
+    aws.stacks.find((s) => s.StackName === 'GeuseData-my-stack')!.Outputs!.push({ OutputKey: 'BackupRoleArn', OutputValue: role });
+    backup.on(ListRecoveryPointsByResourceCommand).resolves({ RecoveryPoints: [
+      ...points().slice(1) as never[],
+      { RecoveryPointArn: RP('OWN-0'), CreationDate: new Date('2026-11-27T05:10:00Z'), Status: 'COMPLETED', BackupSizeBytes: 3 * 1024 ** 3, BackupVaultName: 'GeuseDataBackupVault1234' },
+    ] });
+    const { code, stdout } = await drill();
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/Recovery point\s+2026-11-27T05:10:00Z\s+COMPLETED\s+3\.0 GiB\s+GeuseDataBackupVault1234/);
+    expect(stdout).toContain(`(StartRestoreJob, role ${role})`);
+  });
+
   it('names the newest completed recovery point, the sets and every step; without --yes nothing is done (exit 1)', async () => {
     const { code, stdout, stderr } = await drill();
     expect(stderr).toBe('');

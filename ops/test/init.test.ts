@@ -90,7 +90,7 @@ describe('gm-ops init, unattended', () => {
   it.each([
     [['--allowed-cidr', '0.0.0.0/0'], 'allowedCidrs.0: expected specific networks such as 203.0.113.0/24, not /0 (every address)'],
     [['--allowed-cidr', '203.0.113.7/24'], 'allowedCidrs.0: host bits are set in 203.0.113.7/24; expected the network address 203.0.113.0/24'],
-    [['--tier', 'huge'], 'tier: expected one of dev, automation, gpu'],
+    [['--tier', 'huge'], 'tier: expected one of dev, automation, gpu, scale'],
     [['--market', 'cheap'], 'market: expected one of spot, on-demand'],
   ])('refuses %j with the rule synth applies (exit 2, cdk.json untouched)', async (extra, message) => {
     const before = fs.readFileSync(cdkJson, 'utf8');
@@ -150,10 +150,10 @@ describe('gm-ops init: what each tier costs a month', () => {
     const result = await runWith({ cwd: project, questions }, 'init');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^ {2}TIER\s+WHAT\s+FOR\s+MONTHLY$/m);
-    // arm64 by default: the first type offered is m6g.large; 30 GiB root volume on the CPU tiers.
-    expect(result.stdout).toMatch(new RegExp(`^ {2}dev\\s+.*\\s${money(byHand('us-east-1', 'm6g.large', 30, false)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
-    expect(result.stdout).toMatch(new RegExp(`^ {2}automation\\s+.*\\s${money(byHand('us-east-1', 'm6g.large', 30, true)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
-    expect(result.stdout).toMatch(new RegExp(`^ {2}gpu\\s+.*\\s${money(byHand('us-east-1', 'g4dn.xlarge', 100, true)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
+    // arm64 by default: the ceiling is the dearest type offered, r6g.large; 30 GiB root volume on the CPU tiers.
+    expect(result.stdout).toMatch(new RegExp(`^ {2}dev\\s+.*\\s${money(byHand('us-east-1', 'r6g.large', 30, false)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^ {2}automation\\s+.*\\s${money(byHand('us-east-1', 'r6g.large', 30, true)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^ {2}gpu\\s+.*\\s${money(byHand('us-east-1', 'g5.xlarge', 100, true)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
     expect(result.stdout).toContain(`(monthly: the on-demand ceiling in us-east-1, from the shipped price table as of ${table.asOf}`);
   });
 
@@ -162,14 +162,16 @@ describe('gm-ops init: what each tier costs a month', () => {
     expect(table.lookup('eu-west-1', 'ec2:m6g.large', false)).toBeUndefined();
     expect((await tierMonthlyCosts('eu-west-1')).region).toBe('us-east-1');
     const raw = JSON.parse(fs.readFileSync(table.path, 'utf8'));
-    raw.regions['eu-west-1']['ec2:m6g.large'] = '0.5';
+    for (const type of ['m6g.large', 'm7g.large', 'm6gd.large']) raw.regions['eu-west-1'][`ec2:${type}`] = '0.1';
+    raw.regions['eu-west-1']['ec2:r6g.large'] = '0.5';
+    raw.regions['eu-west-1']['ec2:g6.xlarge'] = '0.9'; // no dated eu-west-1 source in the shipped table either
     const completed = parseOfflineTable(JSON.stringify(raw), 'completed.json');
     const eu = await tierMonthlyCosts('eu-west-1', completed);
     expect(eu.region).toBe('eu-west-1');
-    expect(eu.monthly.dev?.toString()).toBe(byHand('eu-west-1', 'm6g.large', 30, false, completed).toString());
+    expect(eu.monthly.dev?.toString()).toBe(byHand('eu-west-1', 'r6g.large', 30, false, completed).toString());
     const elsewhere = await tierMonthlyCosts('ap-south-2');
     expect(elsewhere.region).toBe('us-east-1');
-    expect(elsewhere.monthly.gpu?.toString()).toBe(byHand('us-east-1', 'g4dn.xlarge', 100, true).toString());
+    expect(elsewhere.monthly.gpu?.toString()).toBe(byHand('us-east-1', 'g5.xlarge', 100, true).toString());
     expect(elsewhere.monthly.scale).toBeUndefined();
   });
 

@@ -450,6 +450,23 @@ describe('migrate to scale', () => {
     expect(result.stdout).toBe(`${NAME} already runs on the dev tier (GeuseDev-${NAME}): nothing to migrate.\n`);
   });
 
+  it('an unknown deployment: one line', async () => {
+    const result = await runWith({ clients: { ...setup.aws.clients(), scale: setup.scale } as never, cwd: setup.project, processRunner: runner }, 'migrate', 'nope', '--to', 'scale');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('gm-ops: deployment "nope" not found in eu-west-1 — run `gm-ops list` to see the deployments in this region (or pass --region)\n');
+  });
+
+  it('--help shows the usage; --to is required (exit 2, one line)', async () => {
+    const help = await runWith({}, 'migrate', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('$ gm-ops migrate');
+    expect(help.stdout).toContain('Examples');
+    const missing = await migrate();
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toBe('gm-ops: missing --to <tier> (dev, automation, gpu, scale) — see `gm-ops migrate --help`\n');
+  });
+
   it('an unknown tier is a usage error (exit 2)', async () => {
     const result = await migrate('--to', 'huge');
     expect(result.code).toBe(2);

@@ -200,3 +200,32 @@ describe('the single host', () => {
     ]);
   });
 });
+
+describe('shellcheck', () => {
+  const shellcheck = (() => {
+    try {
+      execFileSync('shellcheck', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  const scripts: Record<string, string> = {
+    freeze: freezeAndBackupScript('scale')(TOKEN),
+    halt: haltScript(TOKEN),
+    resume: resumeScript(TOKEN),
+    restoreToRds: restoreToRdsScript(SET, RDS)(TOKEN),
+    backupFromRds: backupFromRdsScript('dev', RDS)(TOKEN),
+  };
+  const check = (shell: 'sh' | 'bash', text: string, exclude: string) =>
+    execFileSync('shellcheck', ['-s', shell, '-e', exclude, '-'], { input: `#!/bin/${shell}\n${text}\n`, encoding: 'utf8' });
+
+  (shellcheck ? it.each(Object.keys(scripts)) : it.skip.each(Object.keys(scripts)))('%s: the sh wrapper and its bash body pass shellcheck', (name) => {
+    const script = scripts[name];
+    // SC1003: the body is single-quoted for `bash -c` ('\'' inside it is intended).
+    expect(check('sh', script, 'SC1003')).toBe('');
+    const body = /bash -c '((?:[^']|'\\'')*)' 2>/.exec(script)![1].split(`'\\''`).join(`'`);
+    // SC1091: the runtime's library is sourced from the host's path.
+    expect(check('bash', body, 'SC1091')).toBe('');
+  });
+});

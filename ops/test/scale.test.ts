@@ -369,6 +369,19 @@ describe('logs', () => {
   });
 });
 
+it('migrate refuses to start when it could not check the scale tier (SDK packages missing)', async () => {
+  let installed = true;
+  try {
+    require.resolve('@aws-sdk/client-ecs');
+  } catch {
+    installed = false;
+  }
+  if (installed) return;
+  const result = await runWith({ clients: aws.clients() }, 'migrate', NAME, '--to', 'dev', '--yes');
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(/gm-ops: cannot migrate big: .*gm-ops cannot check the scale tier: the AWS SDK packages @aws-sdk\/client-ecs, .* are not installed/);
+});
+
 it('without the ECS/RDS/ElastiCache/Logs SDK packages the real API says so in one line', async () => {
   const api = sdkScaleApi(aws.clients());
   let installed = true;

@@ -31,7 +31,7 @@ describe('the CDK entry point', () => {
   test('a bad value fails with exactly one line naming field, value and what is allowed, and no stack trace', () => {
     const result = runApp({ name: 'demo', tier: 'edge' });
     expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toBe('Invalid configuration: geusemaker:deployments.demo.tier = "edge": expected one of dev, automation, gpu');
+    expect(result.stderr.trim()).toBe('Invalid configuration: geusemaker:deployments.demo.tier = "edge": expected one of dev, automation, gpu, scale');
     expect(result.stderr).not.toMatch(/\s+at\s/);
     expect(fs.readdirSync(result.outdir).filter((f) => f.endsWith('.template.json'))).toEqual([]);
   });

@@ -548,6 +548,37 @@ describe('the rendered bootstrap, executed under bash', () => {
     expect(result.calls[release]).toContain('--lifecycle-action-result CONTINUE');
   });
 
+  test('the scale tier\'s AI host (GM_ROLE=ai-services): no owner setup and no exposure, its name registered before the signal', async () => {
+    const dbSecret = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:GeuseScaleDataDatabaseSecret-AbCdEf';
+    let script = userData.dev;
+    for (const [key, value] of Object.entries({
+      GM_TIER: 'scale', GM_ROLE: 'ai-services', GM_AI_SERVICES_BIND: '0.0.0.0', GM_AI_HOST_NAME: 'ai.my-stack.geusemaker.internal',
+      GM_AI_HOST_ZONE_ID: 'Z0123456789ABCDEFGHIJ', GM_SCALE_DATABASE_HOST: 'db.example.internal', GM_SCALE_DATABASE_PORT: '5432',
+      GM_SCALE_DATABASE_SECRET: dbSecret,
+    })) script = withHostSetting(script, key, value);
+    const result = await boot(script, {
+      prepare: (state) => {
+        write(state, 'ps', 'ollama running healthy\nqdrant running healthy\ncrawl4ai running healthy\n');
+        write(state, 'curl.local-ipv4', '200\n10.0.1.23');
+        write(state, 'route53', '/change/C2682N5HXP0BZ4\n');
+        write(state, `secret.${dbSecret}`, '{"username":"n8nadmin","password":"rds-pass"}\n');
+      },
+    });
+    expect(steps(result.log)).toEqual([
+      'install-packages ok', 'mount-efs ok', 'write-secrets ok', 'start-runtime ok', 'setup-owner ok',
+      'functional-check ok', 'expose-n8n ok', 'enable-services ok', 'release-host ok',
+    ]);
+    expect(result.log).toContain('the AI host runs no n8n: its owner is set up by the n8n main on ECS');
+    expect(result.calls.filter((c) => /\/rest\/(owner|login|settings)/.test(c))).toEqual([]);
+    expect(exposedByBootstrap(result.calls)).toBe(false);
+    expect(duringStep(result.calls, 'functional-check')).toEqual(['functional-check  (step functional-check)']);
+    const upsert = indexOf(result.calls, /^aws route53 change-resource-record-sets .*"Action":"UPSERT"/);
+    expect(upsert).toBeGreaterThan(-1);
+    expect(result.calls[upsert]).toContain('"Name":"ai.my-stack.geusemaker.internal","Type":"A","TTL":30,"ResourceRecords":[{"Value":"10.0.1.23"}]');
+    expect(indexOf(result.calls, /^cfn-signal --exit-code 0 /)).toBeGreaterThan(upsert);
+    expect(result.code).toBe(0);
+  });
+
   describe('the Compose plugin for this host\'s architecture (uname -m)', () => {
     const pluginFile = (root: string) => path.join(root, 'usr', 'local', 'lib', 'docker', 'cli-plugins', 'docker-compose');
     const downloads = (calls: string[]) => calls.filter((c) => c.startsWith('curl ') && c.includes('github.com/docker/compose'));

@@ -153,7 +153,7 @@ describe('pipeline config errors: one line naming field, value and what is allow
 
   test('an unknown tier in an environment', () => {
     expect(errorOf({ team: { ...BASE, environments: { dev: {}, prod: { deployment: { tier: 'edge' } } } } }))
-      .toBe('Invalid configuration: geusemaker:pipelines.team.environments.prod.deployment.tier = "edge": expected one of dev, automation, gpu');
+      .toBe('Invalid configuration: geusemaker:pipelines.team.environments.prod.deployment.tier = "edge": expected one of dev, automation, gpu, scale');
   });
 
   test('a bad deployment setting from the pipeline\'s shared deployment names the environment it lands in', () => {

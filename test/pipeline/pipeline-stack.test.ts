@@ -207,7 +207,7 @@ describe.each(ENVIRONMENTS)('the health gate of $stage', ({ stage: stageName, de
         Sid: 'ReadDeploymentStacks',
         Effect: 'Allow',
         Action: ['cloudformation:DescribeStackEvents', 'cloudformation:DescribeStacks'],
-        Resource: ['GeuseAutomation', 'GeuseData', 'GeuseDev', 'GeuseGpu'].map((prefix) => `arn:aws:cloudformation:eu-west-1:${PIPELINE_ACCOUNT}:stack/${prefix}-${deployment}/*`),
+        Resource: ['GeuseAutomation', 'GeuseData', 'GeuseDev', 'GeuseGpu', 'GeuseScale', 'GeuseScaleData'].map((prefix) => `arn:aws:cloudformation:eu-west-1:${PIPELINE_ACCOUNT}:stack/${prefix}-${deployment}/*`),
       },
       {
         Sid: 'FindHostAndReadProbe',

@@ -209,7 +209,11 @@ describe('compose.yml', () => {
     expect(bytes(memoryLimit(compose.services.ollama)!)).toBeGreaterThanOrEqual(2 * 1024 ** 3);
   });
 
-  test('only n8n may bind beyond 127.0.0.1, and only through GM_N8N_BIND (default 127.0.0.1)', () => {
+  test('only n8n (GM_N8N_BIND) and the AI services\' contract ports (GM_AI_SERVICES_BIND) may bind beyond 127.0.0.1, both by default on 127.0.0.1', () => {
+    // The scale tier's AI host publishes Ollama, Qdrant's HTTP API and Crawl4AI to the n8n tasks (host/start.sh passes
+    // GM_AI_SERVICES_BIND on GM_ROLE=ai-services only); Qdrant's gRPC port and PostgreSQL never leave the host.
+    const aiPorts: Record<string, string> = { ollama: '11434', qdrant: '6333', crawl4ai: '11235' };
+    const beyondLoopback: string[] = [];
     for (const [name, service] of Object.entries(compose.services)) {
       for (const entry of service.ports ?? []) {
         const [hostIp, , containerPort] = port(entry);
@@ -217,11 +221,14 @@ describe('compose.yml', () => {
           expect(hostIp).toBe('${GM_N8N_BIND:-127.0.0.1}');
           expect(interpolationDefault(hostIp, 'GM_N8N_BIND')).toBe('127.0.0.1');
           expect(containerPort).toBe('5678');
-        } else {
-          expect(`${name} ${hostIp}`).toBe(`${name} 127.0.0.1`);
+        } else if (hostIp !== '127.0.0.1') {
+          expect(hostIp).toBe('${GM_AI_SERVICES_BIND:-127.0.0.1}');
+          expect(interpolationDefault(hostIp, 'GM_AI_SERVICES_BIND')).toBe('127.0.0.1');
+          beyondLoopback.push(`${name}:${containerPort}`);
         }
       }
     }
+    expect(beyondLoopback.sort()).toEqual(Object.entries(aiPorts).map(([name, p]) => `${name}:${p}`).sort());
     expect(compose.services.n8n.ports).toHaveLength(1);
     // Each HTTP service publishes its contract port on the host's loopback (gm-ops probes them).
     for (const s of SERVICES) {
@@ -353,7 +360,7 @@ describe('env.example (local mode)', () => {
     const settings = new Set([...composeValues.matchAll(/\$\{(GM_[A-Z0-9_]+)/g)].map((m) => m[1]));
     for (const name of settings) {
       // computed by the host scripts / advanced
-      if (['GM_N8N_PROXY_HOPS', 'GM_N8N_PROTOCOL', 'GM_N8N_SSL_KEY', 'GM_N8N_SSL_CERT'].includes(name)) continue;
+      if (['GM_N8N_PROXY_HOPS', 'GM_N8N_PROTOCOL', 'GM_N8N_SSL_KEY', 'GM_N8N_SSL_CERT', 'GM_AI_SERVICES_BIND'].includes(name)) continue;
       expect(Object.keys(entries)).toContain(name);
     }
   });

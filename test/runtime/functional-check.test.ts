@@ -218,6 +218,41 @@ describe('functional-check.sh: everything works', () => {
   });
 });
 
+describe('functional-check.sh on the scale tier\'s AI host (GM_ROLE=ai-services)', () => {
+  const AI_ROLE = { GM_ROLE: 'ai-services', GM_TIER: 'scale' };
+
+  it('checks qdrant, ollama and crawl4ai doing their real jobs, never n8n or its database (they run on ECS and RDS)', async () => {
+    host.remove();
+    host = new CheckHost({ ...fakes.settings(), ...AI_ROLE });
+    const result = await host.run();
+    expect(result.code).toBe(0);
+    expect(lines(result).map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['qdrant ok', 'ollama ok', 'crawl4ai ok']);
+    expect(fakes.n8n.requests).toHaveLength(0);
+    expect(host.dockerCalls()).toHaveLength(0);
+    // The real jobs: a vector stored and found, a page rendered by the browser.
+    expect(lineOf(result, 'qdrant')).toContain('vector upserted and found');
+    expect(lineOf(result, 'crawl4ai')).toContain('rendered by the browser');
+    expectNoSecrets(result);
+  });
+
+  it('a failing AI service still fails the check', async () => {
+    host.remove();
+    host = new CheckHost({ ...fakes.settings(), ...AI_ROLE, GM_OLLAMA_URL: 'http://127.0.0.1:9' });
+    const result = await host.run();
+    expect(result.code).toBe(1);
+    expect(lineOf(result, 'ollama')).toMatch(/^ollama FAIL GET \/api\/tags: no answer from/);
+  });
+
+  it('asking for n8n or postgres there is a usage error (exit 2), nothing is checked', async () => {
+    host.remove();
+    host = new CheckHost({ ...fakes.settings(), ...AI_ROLE });
+    const result = await host.run(['--service', 'n8n']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('n8n does not run on this host (GM_ROLE=ai-services runs: ollama qdrant crawl4ai)');
+    expect(host.curlCalls()).toHaveLength(0);
+  });
+});
+
 describe('functional-check.sh: usage and configuration (exit 2)', () => {
   it('refuses an unknown service, naming the allowed ones, and checks nothing', async () => {
     const result = await host.run(['--service', 'redis']);

@@ -40,6 +40,8 @@ describe('spot-watcher.sh', () => {
     for (const poll of polls) expect(poll).toContain('-H X-aws-ec2-metadata-token: TOKEN-1');
     // Two 5 s waits between the three polls, none after the notice.
     expect(host.sleeps().filter((s) => s === 'sleep 5')).toHaveLength(2);
+    // The watchdog timer stops first: it must not restart a service once the fence is released.
+    expect(host.calls()).toContain('systemctl stop geusemaker-watchdog.timer');
     // stop.sh really ran: snapshot, compose stop, fence released.
     expect(host.composeSubcommands()).toContain('stop');
     expect(fs.readdirSync(fleet.efs.snapshotDir)).toHaveLength(1);

@@ -5,7 +5,7 @@ import {
 import { GRACEFUL_SHUTDOWN_SECONDS } from '../../lib/scale/n8n-process';
 import { n8nImages } from '../../lib/scale/n8n-images';
 import { SCALE_DATA_LINKS } from '../../lib/scale/scale-data-stack';
-import { aiHostName } from '../../lib/tiers/scale-stack';
+import { OWNER_PASSWORD_HASH_PRELUDE, aiHostName } from '../../lib/tiers/scale-stack';
 import { synthDeployment } from '../helpers/app';
 import { ingressRules, isWorldOpen } from '../helpers/network';
 import { containers, service, SCALE_SHAPES, synthScale } from './helpers';
@@ -115,9 +115,21 @@ describe('the n8n processes', () => {
     }
     const main = n8nContainers('demo').find((c) => c.task.startsWith('Main'))!;
     const secrets = Object.fromEntries(main.Secrets.map((s: { Name: string; ValueFrom: unknown }) => [s.Name, JSON.stringify(s.ValueFrom)]));
-    expect(Object.keys(secrets).sort()).toEqual(['DB_POSTGRESDB_PASSWORD', 'DB_POSTGRESDB_USER', 'N8N_ENCRYPTION_KEY', 'N8N_RUNNERS_AUTH_TOKEN', 'QUEUE_BULL_REDIS_PASSWORD']);
+    expect(Object.keys(secrets).sort()).toEqual(['DB_POSTGRESDB_PASSWORD', 'DB_POSTGRESDB_USER', 'N8N_ENCRYPTION_KEY', 'N8N_OWNER_PASSWORD', 'N8N_RUNNERS_AUTH_TOKEN', 'QUEUE_BULL_REDIS_PASSWORD']);
     expect(secrets.N8N_ENCRYPTION_KEY).toContain(':secret:geusemaker/demo/n8n-encryption-key');
     expect(secrets.DB_POSTGRESDB_PASSWORD).toContain(':password::');
+  });
+
+  test('the owner exists before the main listens: managed by env, its bcrypt hash derived in the task from the stored owner password', () => {
+    const main = n8nContainers('demo').find((c) => c.task.startsWith('Main'))!;
+    expect(env(main)).toMatchObject({ N8N_INSTANCE_OWNER_MANAGED_BY_ENV: 'true', N8N_INSTANCE_OWNER_EMAIL: 'owner@example.com' });
+    expect(JSON.stringify(main.Secrets.find((x: { Name: string }) => x.Name === 'N8N_OWNER_PASSWORD').ValueFrom)).toContain(':secret:geusemaker/demo/n8n-owner-password');
+    expect(main.EntryPoint.slice(0, 4)).toEqual(['tini', '--', 'sh', '-c']);
+    expect(main.EntryPoint[4]).toBe(`${OWNER_PASSWORD_HASH_PRELUDE}\nexec n8n "$@"`);
+    expect(main.Command).toEqual(['start']);
+    for (const other of n8nContainers('demo').filter((c) => !c.task.startsWith('Main'))) {
+      expect(other.Secrets.map((x: { Name: string }) => x.Name)).not.toContain('N8N_OWNER_PASSWORD');
+    }
   });
 });
 

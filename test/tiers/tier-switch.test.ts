@@ -1,8 +1,10 @@
 import { App } from 'aws-cdk-lib';
 
-import { OUTPUT_KEYS, TIERS, Tier, computeStackName, dataStackName } from '../../ops/src/contract';
+import { OUTPUT_KEYS, TIERS, Tier, computeStackName, dataStackName, scaleDataStackName } from '../../ops/src/contract';
 import { hostSubnetOutputKey } from '../../lib/data/data-stack';
 import { synthDeployment } from '../helpers/app';
+
+const SINGLE_HOST_TIERS = TIERS.filter((tier) => tier !== 'scale');
 
 describe('switching tier never touches the data', () => {
   // The deployment declared as dev in cdk.json, switched with -c name and -c tier: each tier synthesized once.
@@ -17,21 +19,27 @@ describe('switching tier never touches the data', () => {
     for (const other of others) expect(other).toEqual(dev);
   });
 
-  test('every tier names the group after the deployment: deploying a second tier before destroying the first fails to create', () => {
-    const names = TIERS.map((tier) => Object.values(of(tier).compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0].Properties.AutoScalingGroupName);
+  test('every single-host tier names the group after the deployment: deploying a second one before destroying the first fails to create', () => {
+    const names = SINGLE_HOST_TIERS.map((tier) => Object.values(of(tier).compute.findResources('AWS::AutoScaling::AutoScalingGroup'))[0].Properties.AutoScalingGroupName);
     expect(new Set(names)).toEqual(new Set(['geusemaker-my-stack']));
+  });
+
+  test('the scale tier\'s AI host has a group name of its own, so gm-ops migrate can run both tiers until the new one works', () => {
+    const [group] = Object.values(of('scale').compute.findResources('AWS::AutoScaling::AutoScalingGroup'));
+    expect(group.Properties.AutoScalingGroupName).toBe('geusemaker-my-stack-ai');
   });
 
   test('one compute stack per deployment, named after its tier', () => {
     for (const tier of TIERS) {
       const names = (of(tier).app as App).node.children.map((c) => c.node.id).filter((id) => id.startsWith('Geuse'));
-      expect(names.sort()).toEqual([dataStackName('my-stack'), computeStackName(tier, 'my-stack')].sort());
+      const expected = [dataStackName('my-stack'), computeStackName(tier, 'my-stack'), ...(tier === 'scale' ? [scaleDataStackName('my-stack')] : [])];
+      expect(names.sort()).toEqual(expected.sort());
     }
   });
 
-  test('every compute stack outputs its bootstrap timeout (gm-ops restore waits that long for a booting host): 30/30/45 by default', () => {
+  test('every compute stack outputs its bootstrap timeout (gm-ops restore waits that long for a booting host): 30/30/45/30 by default', () => {
     const declared = TIERS.map((tier) => of(tier).compute.findOutputs(OUTPUT_KEYS.bootstrapTimeoutMinutes)[OUTPUT_KEYS.bootstrapTimeoutMinutes]?.Value);
-    expect(declared).toEqual(['30', '30', '45']);
+    expect(declared).toEqual(['30', '30', '45', '30']);
   });
 
   test('the bootstrap timeout output follows bootstrapTimeoutMinutes from the configuration', () => {

@@ -1,8 +1,8 @@
 /**
  * The recovery points AWS Backup holds of a deployment's file system (ListRecoveryPointsByResource, every page).
- * The data stack turns on EFS automatic backups, which AWS Backup keeps in the vault
- * `aws/efs/automatic-backup-vault` (daily, 35 days); recovery points of the user's own backup plans are listed
- * too, whatever their vault.
+ * The data stack backs the file system up daily with a plan and vault of its own (lib/data/data-stack.ts); points
+ * in `aws/efs/automatic-backup-vault` (EFS automatic backups, on in data stacks made before) and of the user's own
+ * plans are listed too, whatever their vault.
  */
 import { ListRecoveryPointsByResourceCommand } from '@aws-sdk/client-backup';
 import type { EFSClient } from '@aws-sdk/client-efs';

@@ -39,7 +39,7 @@ export class DrillCommand extends GmOpsCommand {
   });
 
   restoreRole = Option.String('--restore-role', {
-    description: 'The IAM role AWS Backup restores with (default: service-role/AWSBackupDefaultServiceRole of the account)',
+    description: 'The IAM role AWS Backup restores with (default: the data stack\'s BackupRoleArn output, else service-role/AWSBackupDefaultServiceRole)',
     validator: isArn('an IAM role ARN', /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole'),
   });
 

@@ -18,7 +18,7 @@ export class LogsCommand extends GmOpsCommand {
 
       Services: ${LOG_SOURCES.join(', ')} (\`bootstrap\` is the host's bootstrap log). All containers by default.
 
-      Scale tier: ${SCALE_SOURCES.join(', ')} are the ECS tasks' CloudWatch log groups (main, worker and webhook by default); the AI services are read on the AI host as above.
+      Scale tier: ${SCALE_SOURCES.join(', ')} are the ECS tasks' CloudWatch log groups (main, worker and webhook by default; the last hour unless \`--since\` says otherwise); the AI services are read on the AI host as above.
 
       \`--since\` takes a duration (30s, 10m, 2h, 1h30m, 3d) or an RFC3339 time. \`--tail\` defaults to 100 lines, 10 when following, and to everything when \`--since\` is given.
     `,

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import * as t from 'typanion';
+import { UsageProblem } from '../errors';
 import { GmOpsCommand } from './base-command';
 import { isDeploymentName, isDurationMs } from './validators';
 
@@ -35,7 +36,7 @@ export class MigrateCommand extends GmOpsCommand {
     ],
   });
 
-  to = Option.String('--to', { description: `The tier to move to: ${TARGETS.join(', ')}`, required: true, validator: isTarget });
+  to = Option.String('--to', { description: `The tier to move to (required): ${TARGETS.join(', ')}`, validator: isTarget });
 
   yes = Option.Boolean('-y,--yes', false, { description: 'Carry out the plan without asking' });
 
@@ -46,6 +47,7 @@ export class MigrateCommand extends GmOpsCommand {
   name = Option.String({ name: 'name', validator: isDeploymentName });
 
   async execute(): Promise<number> {
+    if (this.to === undefined) throw new UsageProblem(`missing --to <tier> (${TARGETS.join(', ')})`, 'see `gm-ops migrate --help`');
     const { runMigrate } = await import('../scale/migrate/run');
     return runMigrate(this.io(), {
       name: this.name,

@@ -262,7 +262,144 @@ const FIXED: readonly PriceSpec[] = [
   },
 ];
 
-const BY_KEY = new Map<string, PriceSpec>([...FIXED, ...EBS_VOLUME_TYPES.map(ebsStorageSpec)].map((spec) => [spec.key, spec]));
+/** Fargate (ECS), Linux: per vCPU-hour and per GB-hour, x86_64 or arm64 (Graviton), on-demand. */
+export type FargateArchitecture = 'x86' | 'arm';
+
+export function fargateKey(architecture: FargateArchitecture, dimension: 'vcpu' | 'gb'): string {
+  return `fargate:linux-${architecture}:${dimension}`;
+}
+
+/** The key of the dated typical Fargate Spot price (ops/data/price-table.json typicalSpot), x86_64 only. */
+export function fargateSpotKey(dimension: 'vcpu' | 'gb'): string {
+  return `fargate-spot:linux-x86:${dimension}`;
+}
+
+const FARGATE: readonly PriceSpec[] = (['x86', 'arm'] as const).flatMap((architecture) =>
+  (['vcpu', 'gb'] as const).map((dimension): PriceSpec => ({
+    key: fargateKey(architecture, dimension),
+    unit: dimension === 'vcpu' ? 'vCPU-hours' : 'GB-hours',
+    query: (region) => ({
+      label: `Fargate Linux/${architecture === 'x86' ? 'x86' : 'ARM'} per ${dimension === 'vcpu' ? 'vCPU' : 'GB'}-hour`,
+      serviceCode: 'AmazonECS',
+      filters: { regionCode: region },
+      select: usagetypeMatches(new RegExp(`${PREFIX}Fargate-${architecture === 'arm' ? 'ARM-' : ''}${dimension === 'vcpu' ? 'vCPU-Hours:perCPU' : 'GB-Hours'}$`)),
+      exactlyOne: false,
+      units: { hours: one, hrs: one },
+    }),
+  })),
+);
+
+/** RDS PostgreSQL instance hours of a class, Single-AZ or Multi-AZ (the standby doubles it). */
+export function rdsInstanceKey(engine: string, instanceClass: string, multiAz: boolean): string {
+  return `rds:${engine}:${instanceClass}${multiAz ? ':multi-az' : ''}`;
+}
+
+function rdsInstanceSpec(key: string): PriceSpec | undefined {
+  const match = /^rds:(postgres):(db\.[a-z0-9-]+\.[a-z0-9-]+)(:multi-az)?$/.exec(key);
+  if (!match) return undefined;
+  const [, , instanceClass, multi] = match;
+  const multiAz = multi !== undefined;
+  return {
+    key,
+    unit: 'hours',
+    query: (region) => ({
+      label: `RDS PostgreSQL ${instanceClass} (${multiAz ? 'Multi-AZ' : 'Single-AZ'}, on-demand)`,
+      serviceCode: 'AmazonRDS',
+      filters: { regionCode: region, instanceType: instanceClass, databaseEngine: 'PostgreSQL', deploymentOption: multiAz ? 'Multi-AZ' : 'Single-AZ' },
+      select: usagetypeMatches(new RegExp(`${PREFIX}${multiAz ? 'Multi-AZUsage' : 'InstanceUsage'}:${instanceClass.replace(/\./g, '\\.')}$`)),
+      exactlyOne: false,
+      units: { hrs: one },
+    }),
+  };
+}
+
+/** ElastiCache node hours of a node type for an engine (valkey, redis). */
+export function elasticacheNodeKey(engine: string, nodeType: string): string {
+  return `elasticache:${engine}:${nodeType}`;
+}
+
+function elasticacheNodeSpec(key: string): PriceSpec | undefined {
+  const match = /^elasticache:(valkey|redis):(cache\.[a-z0-9-]+\.[a-z0-9-]+)$/.exec(key);
+  if (!match) return undefined;
+  const [, engine, nodeType] = match;
+  return {
+    key,
+    unit: 'hours',
+    query: (region) => ({
+      label: `ElastiCache ${engine === 'valkey' ? 'Valkey' : 'Redis OSS'} ${nodeType} (node-based, on-demand)`,
+      serviceCode: 'AmazonElastiCache',
+      filters: { regionCode: region, instanceType: nodeType, cacheEngine: engine === 'valkey' ? 'Valkey' : 'Redis' },
+      select: usagetypeMatches(new RegExp(`${PREFIX}NodeUsage:${nodeType.replace(/\./g, '\\.')}$`)),
+      exactlyOne: false,
+      units: { hrs: one },
+    }),
+  };
+}
+
+const MANAGED: readonly PriceSpec[] = [
+  {
+    key: 'rds:gp3:storage',
+    unit: 'GB-months',
+    query: (region) => ({
+      label: 'RDS gp3 storage (Single-AZ)',
+      serviceCode: 'AmazonRDS',
+      filters: { regionCode: region, volumeType: 'General Purpose-GP3', deploymentOption: 'Single-AZ' },
+      select: usagetypeMatches(new RegExp(`${PREFIX}RDS:GP3-Storage$`)),
+      exactlyOne: false,
+      units: { 'gb-mo': one },
+    }),
+  },
+  {
+    key: 'rds:backup',
+    unit: 'GB-months',
+    query: (region) => ({
+      label: 'RDS backup storage beyond the free allowance',
+      serviceCode: 'AmazonRDS',
+      filters: { regionCode: region },
+      select: usagetypeMatches(new RegExp(`${PREFIX}RDS:ChargedBackupUsage$`)),
+      exactlyOne: false,
+      units: { 'gb-mo': one },
+    }),
+  },
+  {
+    // Route 53 is global: a hosted zone costs the same whatever the region of its VPC.
+    key: 'route53:hosted-zone',
+    unit: 'zone-months',
+    query: () => ({
+      label: 'Route 53 hosted zone (first 25)',
+      serviceCode: 'AmazonRoute53',
+      filters: { usagetype: 'HostedZone' },
+      exactlyOne: false,
+      units: { 'hostedzone': one, 'hosted zone': one, zone: one },
+    }),
+  },
+  {
+    key: 'cloudwatch:metric',
+    unit: 'metric-months',
+    query: (region) => ({
+      label: 'CloudWatch custom metrics',
+      serviceCode: 'AmazonCloudWatch',
+      filters: { regionCode: region },
+      select: usagetypeMatches(new RegExp(`${PREFIX}CW:MetricMonitorUsage$`)),
+      exactlyOne: false,
+      units: { metrics: one, metric: one },
+    }),
+  },
+  {
+    key: 'cloudwatch:alarm',
+    unit: 'alarm-months',
+    query: (region) => ({
+      label: 'CloudWatch standard-resolution alarms',
+      serviceCode: 'AmazonCloudWatch',
+      filters: { regionCode: region },
+      select: usagetypeMatches(new RegExp(`${PREFIX}CW:AlarmMonitorUsage$`)),
+      exactlyOne: false,
+      units: { alarms: one, alarm: one },
+    }),
+  },
+];
+
+const BY_KEY = new Map<string, PriceSpec>([...FIXED, ...FARGATE, ...MANAGED, ...EBS_VOLUME_TYPES.map(ebsStorageSpec)].map((spec) => [spec.key, spec]));
 
 /** The spec of a key ("ec2:<type>" for any instance type); undefined for an unknown key. */
 export function priceSpec(key: string): PriceSpec | undefined {
@@ -270,12 +407,14 @@ export function priceSpec(key: string): PriceSpec | undefined {
     const type = key.slice(4);
     return /^[a-z0-9-]+\.[a-z0-9-]+$/.test(type) ? ec2OnDemandSpec(type) : undefined;
   }
+  if (key.startsWith('rds:') && key !== 'rds:gp3:storage' && key !== 'rds:backup') return rdsInstanceSpec(key);
+  if (key.startsWith('elasticache:')) return elasticacheNodeSpec(key);
   return BY_KEY.get(key);
 }
 
 /** Keys that are the same everywhere (CloudFront): looked up without a region. */
 export function isGlobalKey(key: string): boolean {
-  return key.startsWith('cloudfront:');
+  return key.startsWith('cloudfront:') || key.startsWith('route53:');
 }
 
 export function ebsStorageKey(volumeType: string): string {

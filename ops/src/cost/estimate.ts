@@ -170,7 +170,12 @@ async function priceInstances(part: InstancePart, book: PriceBook, spotUnavailab
     } else {
       const reason = book.unreachable.spot ?? (spot ? `no spot price for ${part.instanceTypes.join(', ')}${part.availabilityZone ? ` in ${part.availabilityZone}` : ''}` : 'spot prices need the live API');
       spotUnavailable(reason);
-      note = `spot price unknown (${reason}): priced at the on-demand price of ${type}, the most a spot instance costs`;
+      // Price-capacity-optimized may launch any of the types: the ceiling is the dearest one's on-demand price.
+      const dearest = part.instanceTypes.filter((t) => odPrice(t)).sort((a, b) => odPrice(b)!.cmp(odPrice(a)!))[0];
+      if (dearest) type = dearest;
+      note = part.instanceTypes.length > 1
+        ? `spot price unknown (${reason}): priced at the on-demand price of ${type}, the dearest of the ${part.instanceTypes.length} types offered, the most a spot instance costs`
+        : `spot price unknown (${reason}): priced at the on-demand price of ${type}, the most a spot instance costs`;
     }
   }
   if (price === undefined) {

@@ -34,6 +34,12 @@ export interface FixedPart {
    * when the deployment is stopped, scaled by the running hours of a schedule.
    */
   readonly withHost?: boolean;
+  /**
+   * A Fargate Spot part: the total prices it at the on-demand price of `key` (the most it costs, as for a spot
+   * host offline); the typical-spot figure at the dated typical price of this key in the shipped table
+   * (typicalSpot), or at the on-demand price when the table has none, and says so.
+   */
+  readonly typicalSpotKey?: string;
 }
 
 export interface UsagePart {

@@ -129,11 +129,16 @@ function scenarioFields(s: CostScenarios): [string, string][] {
     const what = h.basis === 'typical spot' ? 'typical spot price' : h.basis === 'on-demand market' ? 'on-demand price' : 'on-demand price (no typical spot price in the table)';
     return `host at ${h.instanceType}'s ${what} ${perHour(h.price)}${h.count > 1 ? ` x ${h.count}` : ''} (${h.note}${h.source ? `; ${h.source}` : ''})`;
   });
+  const tasks = s.tasks.map((t) => {
+    if (!t.price) return `${t.resource}: ${t.component}: ${t.note}`;
+    const what = t.basis === 'typical spot' ? 'typical Fargate Spot price' : 'on-demand Fargate price (no typical Fargate Spot price in the table)';
+    return `${t.component} at the ${what} ${unitPrice(t.price)} per ${singular(t.unit)} (${t.source ?? t.note})`;
+  });
   fields.push([
     'Typical spot (all-in)',
     s.typicalSpotMonthlyCost
-      ? `${money(s.typicalSpotMonthlyCost)}/month: ${[...hosts, 'everything else as in the total'].join('; ')}${fileSystem}`
-      : `unknown: ${hosts.join('; ') || 'no host'}`,
+      ? `${money(s.typicalSpotMonthlyCost)}/month: ${[...hosts, ...tasks, 'everything else as in the total'].join('; ')}${fileSystem}`
+      : `unknown: ${[...hosts, ...tasks].join('; ') || 'no host'}`,
   ]);
   if (s.scheduled) {
     const { hours, monthlyCost, reason } = s.scheduled;
@@ -145,7 +150,7 @@ function scenarioFields(s: CostScenarios): [string, string][] {
         : `cannot be estimated: ${reason ?? 'unknown'}${running ? ` (${running})` : ''}`,
     ]);
   }
-  fields.push(['Stopped', `${money(s.stoppedMonthlyCost)}/month: no host; what survives a stop (${s.survives.length > 0 ? s.survives.join(', ') : 'nothing priced'})`]);
+  fields.push(['Stopped', `${money(s.stoppedMonthlyCost)}/month: no host${s.tasks.length > 0 || s.withHost.some((w) => w.includes('vCPU')) ? ' and no tasks' : ''}; what survives a stop (${s.survives.length > 0 ? s.survives.join(', ') : 'nothing priced'})`]);
   return fields;
 }
 
@@ -156,7 +161,7 @@ function scenariosJson(s: CostScenarios): unknown {
     hoursPerMonth: HOURS_PER_MONTH,
     fileSystemAssumedGb: s.fileSystem?.assumedGb ?? null,
     typicalSpot: {
-      rule: 'a spot host at the highest typical spot price among the instance types its group offers (price-capacity-optimized may launch any of them); a type without a typical spot price in the shipped table at its on-demand price; everything else as in totalMonthlyCost, plus the file system at its assumed size',
+      rule: 'a spot host at the highest typical spot price among the instance types its group offers (price-capacity-optimized may launch any of them); a type without a typical spot price in the shipped table at its on-demand price; Fargate Spot tasks at the dated typical Fargate Spot price per vCPU-hour and GB-hour (on-demand Fargate when the table has none); everything else as in totalMonthlyCost, plus the file system at its assumed size',
       hosts: s.hosts.map((h) => ({
         resource: h.resource,
         market: h.market,
@@ -168,6 +173,17 @@ function scenariosJson(s: CostScenarios): unknown {
         source: h.source ?? null,
         sourceUrl: h.sourceUrl ?? null,
         note: h.note,
+      })),
+      tasks: s.tasks.map((t) => ({
+        resource: t.resource,
+        component: t.component,
+        unit: t.unit,
+        price: d(t.price),
+        monthlyCost: d(t.monthlyCost),
+        basis: t.basis,
+        source: t.source ?? null,
+        sourceUrl: t.sourceUrl ?? null,
+        note: t.note,
       })),
     },
     scheduled: s.scheduled

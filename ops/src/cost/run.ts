@@ -20,6 +20,8 @@ export interface CostOptions {
   readonly offline: boolean;
   readonly cache: boolean;
   readonly cacheDir?: string;
+  /** --workers: running tasks of auto-scaled ECS services (templates of the scale tier). */
+  readonly workers?: number;
   /** --region (templates: else AWS_REGION, AWS_DEFAULT_REGION, us-east-1). */
   readonly region?: string;
   readonly env: NodeJS.ProcessEnv;
@@ -76,7 +78,7 @@ export async function runCost(io: CommandIO, options: CostOptions): Promise<numb
       inventory = await deploymentInventory(clients, options.name);
     } else {
       const region = templateRegion(options);
-      const parts = distinctTemplates(io, options.templates).map((file) => templateInventory(file, region));
+      const parts = distinctTemplates(io, options.templates).map((file) => templateInventory(file, region, { workers: options.workers }));
       const notPriced = new Map<string, number>();
       for (const part of parts) for (const [type, count] of part.notPriced) notPriced.set(type, (notPriced.get(type) ?? 0) + count);
       inventory = {
@@ -88,6 +90,9 @@ export async function runCost(io: CommandIO, options: CostOptions): Promise<numb
         notes: parts.flatMap((p) => p.notes),
         ...schedulesOf(parts),
       };
+      if (options.workers !== undefined && !inventory.resources.some((r) => r.type === 'AWS::ECS::Service' && r.name.includes('(--workers)'))) {
+        throw new UsageProblem('--workers: no ECS service with auto scaling (the scale tier\'s workers) in these templates', 'give the GeuseScale-<name> template, or leave --workers out');
+      }
       if (!options.offline) clients = options.clientsFor(region);
     }
     spinner.start('Pricing…');

@@ -17,11 +17,19 @@
  *   assumed size, the stored secrets, and on automation/gpu the load balancer (its hours and public IPv4
  *   addresses); CloudFront has no fixed charge.
  * Usage-based rows and prices not found are left out, as in the total.
+ *
+ * The scale tier: its Fargate tasks exist only while they run (withHost). In the typical-spot figure a Fargate Spot
+ * task (the workers) is at the dated typical Fargate Spot price of the table (per vCPU-hour and GB-hour), an
+ * on-demand task (the main) as in the total. Stopped means no AI host and no task (every service at 0, as
+ * `gm-ops migrate` holds them): the RDS instance keeps billing — RDS starts a stopped instance again after seven
+ * days, so a stopped deployment counts it whole — and so do its storage, the Valkey nodes, the load balancer,
+ * the hosted zone, the custom metrics and alarms (the backlog function keeps publishing), the secrets and the
+ * file system.
  */
 import { HOURS_PER_MONTH } from '../contract';
 import { Decimal } from './decimal';
 import type { CostComponent, CostResourceResult } from './estimate';
-import type { CostInventory, CostPart, InstancePart, Market } from './model';
+import type { CostInventory, CostPart, FixedPart, InstancePart, Market } from './model';
 import type { PriceBook } from './price-book';
 import { displayPrice, tieredCost } from './prices';
 import { scheduleHours, type ScheduleHours } from './schedule';
@@ -54,12 +62,29 @@ export interface ScheduledFigure {
   readonly reason?: string;
 }
 
+/** What a Fargate Spot part (vCPU-hours or GB-hours of spot tasks) is priced at in the typical-spot figure. */
+export interface TypicalTaskPart {
+  readonly resource: string;
+  readonly component: string;
+  /** Per unit (vCPU-hour, GB-hour). */
+  readonly price?: Decimal;
+  /** "vCPU-hours", "GB-hours". */
+  readonly unit: string;
+  readonly monthlyCost?: Decimal;
+  readonly basis: 'typical spot' | 'on-demand: no typical spot price' | 'price not found';
+  readonly source?: string;
+  readonly sourceUrl?: string;
+  readonly note: string;
+}
+
 export interface CostScenarios {
   readonly fileSystem?: { readonly assumedGb: number; readonly monthlyCost?: Decimal; readonly note?: string };
   readonly typicalSpotMonthlyCost?: Decimal;
   readonly stoppedMonthlyCost: Decimal;
   readonly scheduled?: ScheduledFigure;
   readonly hosts: readonly TypicalHost[];
+  /** Fargate Spot tasks (the scale tier's workers), per priced dimension. */
+  readonly tasks: readonly TypicalTaskPart[];
   /** Components that exist only while a host runs (scaled by a schedule, gone when stopped). */
   readonly withHost: readonly string[];
   /** Components that survive a stop. */
@@ -118,6 +143,7 @@ export async function costScenarios(inventory: CostInventory, results: readonly 
   let hostFixedCost = Decimal.ZERO;
   let hostInstanceCost: Decimal | undefined = Decimal.ZERO;
   const hosts: TypicalHost[] = [];
+  const tasks: TypicalTaskPart[] = [];
   const withHost: string[] = [];
   const survives: string[] = [];
   let fileSystem: CostScenarios['fileSystem'];
@@ -146,6 +172,13 @@ export async function costScenarios(inventory: CostInventory, results: readonly 
         survives.push(`${resource.name}: ${component.name} (assumed ${ASSUMED_FILE_SYSTEM_GB} GB)`);
         continue;
       }
+      if (part.typicalSpotKey) {
+        const task = typicalTask(resource.name, part.typicalSpotKey, part, component, book);
+        tasks.push(task);
+        withHost.push(`${resource.name}: ${component.name}`);
+        hostInstanceCost = task.monthlyCost && hostInstanceCost ? hostInstanceCost.add(task.monthlyCost) : undefined;
+        continue;
+      }
       if (!isPriced(component)) continue;
       if (part.withHost) {
         hostFixedCost = hostFixedCost.add(component.monthlyCost);
@@ -166,5 +199,35 @@ export async function costScenarios(inventory: CostInventory, results: readonly 
     else if (!hostRunning) scheduled = { hours: estimate.hours, reason: 'the typical price of the host is not known' };
     else scheduled = { hours: estimate.hours, monthlyCost: survivesCost.add(hostRunning.mul(estimate.hours.fraction)) };
   }
-  return { fileSystem, typicalSpotMonthlyCost, stoppedMonthlyCost: survivesCost, scheduled, hosts, withHost, survives };
+  return { fileSystem, typicalSpotMonthlyCost, stoppedMonthlyCost: survivesCost, scheduled, hosts, tasks, withHost, survives };
+}
+
+/**
+ * A Fargate Spot part at the dated typical Fargate Spot price of its key (quantity as in the total), or at the
+ * on-demand price it has in the total when the table has no typical price for it (the most it costs).
+ */
+function typicalTask(resourceName: string, key: string, part: FixedPart, component: CostComponent, book: PriceBook): TypicalTaskPart {
+  const base = { resource: resourceName, component: component.name, unit: component.unit };
+  const typical = book.table.typicalSpot(book.region, key);
+  const monthlyQuantity = part.monthlyQuantity ?? (part.hourlyQuantity ?? Decimal.ZERO).mul(HOURS);
+  if (typical) {
+    return {
+      ...base,
+      price: typical.price,
+      monthlyCost: typical.price.mul(monthlyQuantity),
+      basis: 'typical spot',
+      source: `${typical.label}, as of ${typical.asOf}`,
+      sourceUrl: typical.url,
+      note: 'the dated typical Fargate Spot price of the shipped table',
+    };
+  }
+  if (!isPriced(component)) return { ...base, basis: 'price not found', note: 'neither a typical Fargate Spot price nor an on-demand price was found' };
+  return {
+    ...base,
+    price: component.price,
+    monthlyCost: component.monthlyCost,
+    basis: 'on-demand: no typical spot price',
+    source: `${component.source ?? 'offline'} on-demand price`,
+    note: `no typical Fargate Spot price in the table for ${key} in ${book.region}: at the on-demand Fargate price, the most it costs`,
+  };
 }

@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageProblem } from '../errors';
-import { ebsStorageKey } from './catalogue';
+import { SCALE_BACKLOG_METRIC } from '../contract';
+import { ebsStorageKey, elasticacheNodeKey, fargateKey, fargateSpotKey, rdsInstanceKey, type FargateArchitecture } from './catalogue';
 import { Decimal } from './decimal';
 import { CLOUDFRONT_FUNCTION_INVOCATIONS, type CostPart, type CostResource, type HostSchedule, type InstancePart, type Market, type ScheduledActionInfo } from './model';
 
@@ -63,6 +64,15 @@ const FREE_TYPES = new Set([
   'AWS::SSM::Parameter',
   // A VPC origin has no charge of its own: CloudFront bills the requests and data it carries.
   'AWS::CloudFront::VpcOrigin',
+  // ECS and Application Auto Scaling have no charge of their own: the tasks (Fargate) are priced by their service.
+  'AWS::ECS::Cluster',
+  'AWS::ECS::ClusterCapacityProviderAssociations',
+  'AWS::ECS::TaskDefinition',
+  'AWS::ApplicationAutoScaling::ScalableTarget',
+  'AWS::ApplicationAutoScaling::ScalingPolicy',
+  'AWS::RDS::DBParameterGroup',
+  'AWS::RDS::DBSubnetGroup',
+  'AWS::ElastiCache::SubnetGroup',
 ]);
 
 const HOURLY_ONE = Decimal.of(1);
@@ -132,7 +142,25 @@ interface LaunchData {
   readonly publicIp: boolean;
 }
 
-export function templateInventory(file: string, region: string): TemplateInventory {
+/** How a template is priced beyond what it says. */
+export interface TemplateOptions {
+  /**
+   * Running tasks of every ECS service that auto scaling sizes (the scale tier's workers), within the scalable
+   * target's bounds; by default the service's DesiredCount (the minimum it starts with).
+   */
+  readonly workers?: number;
+}
+
+/** The metrics a Lambda function of the scale tier publishes (contract SCALE_BACKLOG_METRIC), by its METRIC_NAMESPACE. */
+const PUBLISHED_METRICS: Readonly<Record<string, readonly string[]>> = {
+  [SCALE_BACKLOG_METRIC.namespace]: [SCALE_BACKLOG_METRIC.backlogPerWorker, SCALE_BACKLOG_METRIC.waitingJobs],
+};
+
+/** "0.5 vCPU", "2 GB": Fargate's CPU units (1024 = 1 vCPU) and MiB as the units it is billed in. */
+const vcpuText = (cpu: number) => `${Decimal.of(cpu).div(1024).toString()} vCPU`;
+const gbText = (mib: number) => `${Decimal.of(mib).div(1024).toString()} GB`;
+
+export function templateInventory(file: string, region: string, options: TemplateOptions = {}): TemplateInventory {
   const template = readTemplate(file);
   const stack = path.basename(file).replace(/\.template\.json$/, '').replace(/\.json$/, '');
   const resolve = resolver(template, region);
@@ -206,7 +234,100 @@ export function templateInventory(file: string, region: string): TemplateInvento
     return parts;
   };
 
+  /** The scalable target (min, max) whose ResourceId names a service's logical id. */
+  const scalingBounds = (serviceId: string): { min?: number; max?: number } | undefined => {
+    for (const resource of Object.values(all)) {
+      if (resource.Type !== 'AWS::ApplicationAutoScaling::ScalableTarget') continue;
+      const target = resource.Properties ?? {};
+      if (!JSON.stringify(target.ResourceId ?? '').includes(`"${serviceId}"`)) continue;
+      return { min: asNumber(resolve(target.MinCapacity)), max: asNumber(resolve(target.MaxCapacity)) };
+    }
+    return undefined;
+  };
+
+  /** An ECS service on Fargate: vCPU-hours and GB-hours of its running tasks, and one public IPv4 per task. */
+  const ecsService = (logicalId: string, p: Record<string, Json>): CostResource | undefined => {
+    const taskDefinition = all[refTarget(p.TaskDefinition) ?? ''];
+    const task = taskDefinition?.Type === 'AWS::ECS::TaskDefinition' ? taskDefinition.Properties ?? {} : undefined;
+    const strategy = (Array.isArray(p.CapacityProviderStrategy) ? p.CapacityProviderStrategy : []).map(asObject).filter((o): o is Record<string, Json> => !!o);
+    const providers = strategy.filter((o) => (asNumber(resolve(o.Weight)) ?? 0) > 0 || (asNumber(resolve(o.Base)) ?? 0) > 0).map((o) => String(resolve(o.CapacityProvider)));
+    const launchType = resolve(p.LaunchType);
+    const fargate = providers.length > 0 ? providers.every((c) => c === 'FARGATE' || c === 'FARGATE_SPOT') : launchType === 'FARGATE' || (launchType === undefined && Array.isArray(task?.RequiresCompatibilities) && task.RequiresCompatibilities.includes('FARGATE'));
+    if (!fargate || !task) {
+      notes.push(`${logicalId}: an ECS service not on Fargate (or without its task definition) is not priced`);
+      skip('AWS::ECS::Service');
+      return undefined;
+    }
+    const cpu = asNumber(resolve(task.Cpu));
+    const memory = asNumber(resolve(task.Memory));
+    if (cpu === undefined || memory === undefined) {
+      notes.push(`${logicalId}: its task size is computed at deploy time and is not priced`);
+      skip('AWS::ECS::Service');
+      return undefined;
+    }
+    const platform = asObject(task.RuntimePlatform) ?? {};
+    const architecture: FargateArchitecture = resolve(platform.CpuArchitecture) === 'ARM64' ? 'arm' : 'x86';
+    const spot = providers.length > 0 && providers.every((c) => c === 'FARGATE_SPOT');
+    const mixed = providers.includes('FARGATE') && providers.includes('FARGATE_SPOT');
+    if (mixed) notes.push(`${logicalId}: a strategy mixing FARGATE and FARGATE_SPOT is priced as on-demand Fargate (the most it costs)`);
+    const desired = asNumber(resolve(p.DesiredCount)) ?? 1;
+    const bounds = scalingBounds(logicalId);
+    let count = desired;
+    let countNote = `desired count ${desired}`;
+    if (bounds) {
+      const { min = desired, max = desired } = bounds;
+      if (options.workers !== undefined) {
+        if (options.workers < min || options.workers > max) {
+          throw new UsageProblem(`--workers ${options.workers} is outside the scaling bounds of ${logicalId} (${min} to ${max})`, `give a number from ${min} to ${max}`);
+        }
+        count = options.workers;
+        countNote = `priced with ${count} running (--workers); scales ${min} to ${max}`;
+      } else {
+        countNote = `priced at its desired count ${desired}; scales ${min} to ${max} (--workers N prices N)`;
+      }
+    }
+    const network = asObject(asObject(p.NetworkConfiguration)?.AwsvpcConfiguration) ?? {};
+    const publicIp = resolve(network.AssignPublicIp) === 'ENABLED';
+    const capacity = spot ? 'FARGATE_SPOT' : 'FARGATE';
+    const platformText = `Linux/${architecture === 'arm' ? 'ARM64' : 'x86_64'}`;
+    const times = count === 1 ? '' : ` x ${count}`;
+    const vcpu = Decimal.of(cpu).div(1024);
+    const gb = Decimal.of(memory).div(1024);
+    const spotNote = spot
+      ? 'Fargate Spot: the total counts it at the on-demand Fargate price (the most it costs); the typical-spot figure at the dated typical Fargate Spot price'
+      : undefined;
+    const parts: CostPart[] = [
+      {
+        kind: 'fixed',
+        key: fargateKey(architecture, 'vcpu'),
+        name: `Fargate vCPU (${capacity}, ${platformText}, ${vcpuText(cpu)}${times})`,
+        hourlyQuantity: vcpu.mul(count),
+        withHost: true,
+        ...(spot ? { typicalSpotKey: architecture === 'x86' ? fargateSpotKey('vcpu') : `fargate-spot:linux-arm:vcpu`, note: spotNote } : {}),
+      },
+      {
+        kind: 'fixed',
+        key: fargateKey(architecture, 'gb'),
+        name: `Fargate memory (${capacity}, ${platformText}, ${gbText(memory)}${times})`,
+        hourlyQuantity: gb.mul(count),
+        withHost: true,
+        ...(spot ? { typicalSpotKey: architecture === 'x86' ? fargateSpotKey('gb') : `fargate-spot:linux-arm:gb` } : {}),
+      },
+    ];
+    if (publicIp) {
+      parts.push({ kind: 'fixed', key: 'vpc:public-ipv4', name: `Public IPv4 address (AssignPublicIp, one per task${times})`, hourlyQuantity: Decimal.of(count), withHost: true });
+    }
+    return {
+      name: `ECS service ${logicalId} (${count} task${count === 1 ? '' : 's'}, ${vcpuText(cpu)} / ${gbText(memory)} each; ${countNote})`,
+      type: 'AWS::ECS::Service',
+      id: logicalId,
+      stack,
+      parts,
+    };
+  };
+
   const secrets: string[] = [];
+  const alarms: string[] = [];
   const scheduledActions: ScheduledActionInfo[] = [];
   for (const [logicalId, resource] of Object.entries(all)) {
     const type = resource.Type ?? 'unknown';
@@ -336,6 +457,105 @@ export function templateInventory(file: string, region: string): TemplateInvento
       case 'AWS::SecretsManager::Secret':
         secrets.push(logicalId);
         break;
+      case 'AWS::ECS::Service': {
+        const service = ecsService(logicalId, p);
+        if (service) resources.push(service);
+        break;
+      }
+      case 'AWS::RDS::DBInstance': {
+        const instanceClass = resolve(p.DBInstanceClass);
+        const engine = String(resolve(p.Engine) ?? '');
+        if (typeof instanceClass !== 'string' || !/^db\.[a-z0-9-]+\.[a-z0-9-]+$/.test(instanceClass) || engine !== 'postgres') {
+          notes.push(`${logicalId}: only RDS PostgreSQL with a literal instance class is priced by gm-ops (${engine || 'engine unknown'}, ${String(instanceClass ?? 'class computed')})`);
+          skip(type);
+          break;
+        }
+        const multiAz = resolve(p.MultiAZ) === true || resolve(p.MultiAZ) === 'true';
+        const storageType = String(resolve(p.StorageType) ?? 'gp2');
+        const storage = asNumber(resolve(p.AllocatedStorage));
+        const retention = asNumber(resolve(p.BackupRetentionPeriod));
+        const parts: CostPart[] = [
+          { kind: 'fixed', key: rdsInstanceKey(engine, instanceClass, multiAz), name: `DB instance (PostgreSQL, ${instanceClass}, ${multiAz ? 'Multi-AZ: primary and standby' : 'Single-AZ'})`, hourlyQuantity: HOURLY_ONE },
+        ];
+        if (storageType === 'gp3' && storage !== undefined) {
+          parts.push({
+            kind: 'fixed',
+            key: 'rds:gp3:storage',
+            name: `Storage (gp3, ${storage} GB${multiAz ? ' x 2: the standby has its own' : ''})`,
+            monthlyQuantity: Decimal.of(multiAz ? storage * 2 : storage),
+            ...(asNumber(resolve(p.MaxAllocatedStorage)) ? { note: `storage autoscaling may grow it to ${asNumber(resolve(p.MaxAllocatedStorage))} GB, billed as it grows` } : {}),
+          });
+        } else {
+          notes.push(`${logicalId}: RDS ${storageType} storage${storage === undefined ? ' of a computed size' : ''} is not priced by gm-ops`);
+        }
+        parts.push({
+          kind: 'usage',
+          key: 'rds:backup',
+          name: 'Backup storage',
+          note: `automated backups${retention !== undefined ? ` (${retention} days)` : ''} and snapshots: free up to the provisioned storage, then per GB-month`,
+        });
+        resources.push({ name: `Database ${logicalId}`, type, id: logicalId, stack, parts });
+        break;
+      }
+      case 'AWS::ElastiCache::ReplicationGroup':
+      case 'AWS::ElastiCache::CacheCluster': {
+        const nodeType = resolve(p.CacheNodeType);
+        const engine = String(resolve(p.Engine) ?? 'redis').toLowerCase();
+        const group = type === 'AWS::ElastiCache::ReplicationGroup';
+        const nodes = group
+          ? asNumber(resolve(p.NumCacheClusters)) ?? (asNumber(resolve(p.NumNodeGroups)) ?? 1) * ((asNumber(resolve(p.ReplicasPerNodeGroup)) ?? 0) + 1)
+          : asNumber(resolve(p.NumCacheNodes)) ?? 1;
+        if (typeof nodeType !== 'string' || !/^cache\.[a-z0-9-]+\.[a-z0-9-]+$/.test(nodeType) || (engine !== 'valkey' && engine !== 'redis')) {
+          notes.push(`${logicalId}: only node-based Valkey and Redis OSS with a literal node type are priced by gm-ops`);
+          skip(type);
+          break;
+        }
+        resources.push({
+          name: `Cache ${logicalId}`,
+          type,
+          id: logicalId,
+          stack,
+          parts: [{
+            kind: 'fixed',
+            key: elasticacheNodeKey(engine, nodeType),
+            name: `Cache nodes (${engine === 'valkey' ? 'Valkey' : 'Redis OSS'}, ${nodeType}${nodes > 1 ? ` x ${nodes}` : ''})`,
+            hourlyQuantity: Decimal.of(nodes),
+          }],
+        });
+        break;
+      }
+      case 'AWS::Route53::HostedZone':
+        resources.push({
+          name: `Hosted zone ${logicalId}${Array.isArray(p.VPCs) ? ' (private)' : ''}`,
+          type,
+          id: logicalId,
+          stack,
+          parts: [{ kind: 'fixed', key: 'route53:hosted-zone', name: 'Hosted zone', monthlyQuantity: HOURLY_ONE }],
+        });
+        break;
+      case 'AWS::CloudWatch::Alarm':
+        alarms.push(logicalId);
+        break;
+      case 'AWS::Lambda::Function': {
+        // No fixed charge of its own (requests and duration: usage, not estimated); a function that publishes the
+        // scale tier's backlog metrics makes them exist, and custom metrics are billed per metric-month.
+        skip(type);
+        const environment = asObject(asObject(p.Environment)?.Variables) ?? {};
+        const namespace = resolve(environment.METRIC_NAMESPACE);
+        const metrics = typeof namespace === 'string' ? PUBLISHED_METRICS[namespace] : undefined;
+        if (metrics) {
+          resources.push({
+            name: `Custom metrics ${namespace} (published by ${logicalId})`,
+            type: 'AWS::CloudWatch::Metric',
+            id: logicalId,
+            stack,
+            parts: [
+              { kind: 'fixed', key: 'cloudwatch:metric', name: `Custom metrics (${metrics.join(', ')})`, monthlyQuantity: Decimal.of(metrics.length) },
+            ],
+          });
+        }
+        break;
+      }
       case 'AWS::AutoScaling::ScheduledAction': {
         // No charge of its own: it starts and stops the host, which the scheduled figure prices.
         const recurrence = resolve(p.Recurrence);
@@ -352,6 +572,19 @@ export function templateInventory(file: string, region: string): TemplateInvento
       default:
         if (!FREE_TYPES.has(type)) skip(type);
     }
+  }
+  if (alarms.length > 0) {
+    resources.push({
+      name: `CloudWatch alarms (${alarms.length})`,
+      type: 'AWS::CloudWatch::Alarm',
+      id: alarms.join(','),
+      stack,
+      parts: [{ kind: 'fixed', key: 'cloudwatch:alarm', name: 'Alarms (standard resolution)', monthlyQuantity: Decimal.of(alarms.length) }],
+    });
+  }
+  const targetTracking = Object.values(all).filter((r) => r.Type === 'AWS::ApplicationAutoScaling::ScalingPolicy' && resolve(r.Properties?.PolicyType) === 'TargetTrackingScaling').length;
+  if (targetTracking > 0) {
+    notes.push(`${targetTracking} target tracking polic${targetTracking === 1 ? 'y' : 'ies'}: Application Auto Scaling creates its alarms at deploy time; they are not in the template and not priced here`);
   }
   if (secrets.length > 0) {
     resources.push({

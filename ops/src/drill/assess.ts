@@ -23,7 +23,7 @@ import {
 import { findDeployment, type Deployment } from '../discovery/deployments';
 import { DeploymentNotFound, OpsError, UsageProblem } from '../errors';
 import type { BackupSet } from '../backup/host-scripts';
-import { fileSystemFacts, listRecoveryPoints, type FileSystemFacts, type RecoveryPoint } from '../backup/recovery-points';
+import { EFS_AUTOMATIC_BACKUP_VAULT, fileSystemFacts, listRecoveryPoints, type FileSystemFacts, type RecoveryPoint } from '../backup/recovery-points';
 import type { Project } from '../restore/project';
 import { secretStatuses } from '../restore/retained';
 import { DEPLOYMENTS_CONTEXT_KEY } from '../restore/saved-config';
@@ -194,7 +194,9 @@ export async function assessDrill(clients: AwsClients, source: string, options: 
     if (!recoveryPoint) throw new OpsError(`${options.recoveryPointArn} is not a recovery point of ${fileSystemId}`, `see \`gm-ops backups ${source}\``);
     if (recoveryPoint.status !== 'COMPLETED') throw new OpsError(`the recovery point ${recoveryPoint.arn} is ${recoveryPoint.status}, not COMPLETED`);
   } else {
-    recoveryPoint = points.find((p) => p.status === 'COMPLETED');
+    // The data stack's own vault first: the access policy of EFS automatic backups' vault denies restores.
+    recoveryPoint = points.find((p) => p.status === 'COMPLETED' && p.vault !== EFS_AUTOMATIC_BACKUP_VAULT)
+      ?? points.find((p) => p.status === 'COMPLETED');
     if (!recoveryPoint) {
       throw new OpsError(
         `${source} has no completed recovery point of ${fileSystemId} in AWS Backup to drill from${points.length > 0 ? ` (${points.length} not completed)` : ''}`,
@@ -226,7 +228,7 @@ export async function assessDrill(clients: AwsClients, source: string, options: 
   const running = deployment.compute?.role && deployment.compute.role !== 'data' ? deployment.compute.role : undefined;
   const { entry, tier, from } = drillEntry(options.project, source, running);
   const stacks = { data: dataStackName(drill), compute: computeStackName(tier, drill) };
-  const restoreRole = options.restoreRole ?? defaultRestoreRole(recoveryPoint.arn);
+  const restoreRole = options.restoreRole ?? deployment.data?.outputs[OUTPUT_KEYS.backupRoleArn] ?? defaultRestoreRole(recoveryPoint.arn);
   const creationToken = `${creationTokenPrefix(drill)}${options.now}`;
   const storedNames = SECRET_PURPOSES.filter((p) => p.source === 'stored').map((p) => secretName(drill, p.purpose));
   const steps = [

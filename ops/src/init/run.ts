@@ -34,6 +34,7 @@ const TIER_TABLE: Record<Tier, [string, string]> = {
   dev: ['one host, n8n through SSM port forwarding (or HTTPS to allowed CIDRs)', 'trying it out, one person'],
   automation: ['one host behind a load balancer and CloudFront (HTTPS)', 'workflows others reach'],
   gpu: ['one GPU host behind a load balancer and CloudFront (HTTPS)', 'local LLMs at speed'],
+  scale: ['n8n in queue mode on ECS Fargate (Spot workers), RDS and Valkey; the AI services on one host (HTTPS)', 'teams whose workflows outgrow one host'],
 };
 
 const nobody = (flag: string, what: string) =>
@@ -62,7 +63,7 @@ async function gather(io: CommandIO, options: InitOptions): Promise<Record<strin
   if (tier === undefined && questions) {
     const costs = await tierMonthlyCosts(options.region);
     io.notice('tiers:');
-    io.write(renderTable(['TIER', 'WHAT', 'FOR', 'MONTHLY'], TIERS.map((t) => [t, ...TIER_TABLE[t], `${money(costs.monthly[t])}/month`]), io.style, '  '));
+    io.write(renderTable(['TIER', 'WHAT', 'FOR', 'MONTHLY'], TIERS.map((t) => [t, ...TIER_TABLE[t], costs.monthly[t] ? `${money(costs.monthly[t]!)}/month` : 'see gm-ops cost --template']), io.style, '  '));
     io.write(
       `  (monthly: the on-demand ceiling in ${costs.region}, from the shipped price table as of ${costs.asOf}; spot costs less, and traffic and storage add to it.` +
         ' For your exact stack: `npx cdk synth` then `gm-ops cost --template cdk.out/<stack>.template.json`)\n',

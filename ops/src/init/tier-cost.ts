@@ -23,7 +23,7 @@ export type HostTier = Exclude<Tier, 'scale'>;
 export const PRICED_TIERS: readonly HostTier[] = TIERS.filter((t): t is HostTier => t !== 'scale');
 
 /** lib/compute/instance-types.ts ARM64_CPU_FAMILIES (the default architecture, arm64) at the default size (large), in the order offered. */
-const CPU_TYPES = ['m6g', 'm7g', 'm6gd', 'r6g', 'r7g'].map((family) => `${family}.large`);
+const CPU_TYPES = ['m6g', 'm7g', 'm6gd', 'r6g'].map((family) => `${family}.large`);
 /** lib/config/schema.ts gpuOptionsSchema instanceTypes default. */
 const GPU_TYPES = ['g4dn.xlarge', 'g5.xlarge', 'g6.xlarge'];
 /** lib/config/load-config.ts DEFAULT_CPU_ROOT_VOLUME_GIB and DEFAULT_GPU_ROOT_VOLUME_GIB. */
@@ -47,7 +47,8 @@ const ONE = Decimal.of(1);
 export function tierResources(tier: HostTier): CostResource[] {
   const shape = SHAPES[tier];
   const host: CostPart[] = [
-    { kind: 'instances', count: 1, market: 'on-demand', instanceTypes: [...shape.instanceTypes], onDemandStrategy: 'prioritized' },
+    // Spot, as deployed: offline that is the dearest offered type's on-demand price, the ceiling gm-ops cost --template shows.
+    { kind: 'instances', count: 1, market: 'spot', instanceTypes: [...shape.instanceTypes] },
     { kind: 'fixed', key: ebsStorageKey('gp3'), name: `Storage (gp3, ${ROOT_VOLUME_GIB[tier]} GB)`, monthlyQuantity: Decimal.of(ROOT_VOLUME_GIB[tier]), withHost: true },
     { kind: 'fixed', key: 'vpc:public-ipv4', name: 'Public IPv4 address', hourlyQuantity: ONE, withHost: true },
   ];
@@ -89,10 +90,10 @@ export interface TierCosts {
   readonly monthly: Readonly<Partial<Record<Tier, Decimal>>>;
 }
 
-/** The price keys of the fixed parts and the first instance type of each tier (what the ceiling needs). */
+/** The price keys of the fixed parts and every instance type of each tier (the ceiling is the dearest one's). */
 function neededKeys(): string[] {
   return PRICED_TIERS.flatMap((tier) => tierResources(tier).flatMap((r) => r.parts.flatMap((p) => {
-    if (p.kind === 'instances') return [`ec2:${p.instanceTypes[0]}`];
+    if (p.kind === 'instances') return p.instanceTypes.map((type) => `ec2:${type}`);
     return p.kind === 'fixed' ? [p.key] : [];
   })));
 }

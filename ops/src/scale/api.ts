@@ -165,6 +165,20 @@ export function sdkScaleApi(clients: AwsClients): ScaleApi {
   };
 }
 
+/** Why the scale API cannot be used (an SDK package missing), or undefined when it can (or a fake is injected). */
+export function scaleApiProblem(clients: AwsClients): string | undefined {
+  if ((clients as AwsClients & { scale?: ScaleApi }).scale) return undefined;
+  const missing = SCALE_SDK_PACKAGES.filter((pkg) => {
+    try {
+      require.resolve(pkg);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  return missing.length ? `the AWS SDK packages ${missing.join(', ')} are not installed (npm install them in ops/)` : undefined;
+}
+
 /** The scale API of these clients: a test's fake (`clients.scale`), else the SDK one (kept per clients object). */
 const apis = new WeakMap<AwsClients, ScaleApi>();
 export function scaleApiOf(clients: AwsClients): ScaleApi {

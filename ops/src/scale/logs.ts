@@ -35,8 +35,12 @@ interface Event {
   readonly event: FilteredLogEvent;
 }
 
+/**
+ * FilterLogEvents returns the oldest events first and cannot be asked for the newest: without --since the window is
+ * the last hour (10 minutes when following), so that --tail shows the newest lines of a busy group.
+ */
 function startOf(since: SinceSpec | undefined, now: number, follow: boolean): number {
-  if (!since) return now - (follow ? 10 * 60_000 : 24 * 3_600_000);
+  if (!since) return now - (follow ? 10 * 60_000 : 3_600_000);
   return since.kind === 'relative' ? now - since.seconds * 1000 : Number(since.ns / 1_000_000n);
 }
 
@@ -68,6 +72,7 @@ export async function runScaleLogs(io: CommandIO, options: ScaleLogsOptions): Pr
         nextToken = page.nextToken;
         pages += 1;
       } while (nextToken && pages < MAX_PAGES);
+      if (nextToken) io.notice(`${source}: more than ${MAX_PAGES} pages of log events since ${new Date(from).toISOString()}; narrow the window with --since`);
     }
     let fresh = events.filter(({ event }) => !event.eventId || !seen.has(event.eventId));
     fresh.sort((a, b) => (a.event.timestamp ?? 0) - (b.event.timestamp ?? 0));

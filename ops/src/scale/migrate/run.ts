@@ -43,6 +43,7 @@ import { DeploymentNotFound, ExitCode, Interrupted, OpsError } from '../../error
 import { renderFields } from '../../output/table';
 import { findProject, type Project } from '../../restore/project';
 import { formatElapsed } from '../../restore/act';
+import { scaleApiProblem } from '../api';
 import { scaleChecks } from '../health';
 import { layoutOf, readStack, type RawStack, type ScaleLayout } from '../stacks';
 import { inspectTierConfig, saveTier, type TierConfigState } from './config';
@@ -202,7 +203,10 @@ export async function assessMigration(io: CommandIO, options: Pick<MigrateOption
   if (target) notes.push(`${target.stack.stackName} exists (${target.stack.status}) from an earlier attempt: the deploy updates it`);
   let blocked: string | undefined;
   let blockedLines: readonly string[] | undefined;
-  if (!usable(source.stack.status)) blocked = `${source.stack.stackName} is ${source.stack.status}`;
+  // The scale tier's functional check reads ECS, RDS and ElastiCache: without their SDK, migrate could not end.
+  const sdk = scaleApiProblem(clients);
+  if (sdk) blocked = `gm-ops cannot check the scale tier: ${sdk}`;
+  if (!usable(source.stack.status)) blocked ??= `${source.stack.stackName} is ${source.stack.status}`;
   if (target && IN_PROGRESS.test(target.stack.status)) blocked ??= `${target.stack.stackName} is ${target.stack.status}; wait until it settles`;
   if (!usable(data.status)) blocked ??= `${data.stackName} is ${data.status}`;
 

@@ -21,7 +21,7 @@ const REPLACE_UNIT = 'geusemaker-replace-host.service';
 function libraryPrelude(script: string): string {
   return [
     'set -euo pipefail',
-    `GM_SCRIPT=${shellQuote(script)}`,
+    `export GM_SCRIPT=${shellQuote(script)}`,
     `source ${HOST_DIR}/lib.sh`,
     `source ${HOST_DIR}/backup-lib.sh`,
     `gm_init ${shellQuote(script)}`,
@@ -96,7 +96,7 @@ function databaseClient(secretArn: string, endpoint: string): string {
     `secret=$(aws secretsmanager get-secret-value --region ${shellQuote(region)} --secret-id ${shellQuote(secretArn)} --query SecretString --output text) ||`,
     '  gm_die 1 "migrate: the database secret cannot be read from this host"',
     `field() { printf '%s' "$secret" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }`,
-    'PGUSER=$(field username) && PGPASSWORD=$(field password) || gm_die 1 "migrate: the database secret has no username and password"',
+    'if ! PGUSER=$(field username) || ! PGPASSWORD=$(field password); then gm_die 1 "migrate: the database secret has no username and password"; fi',
     `PGHOST=${shellQuote(host)} PGPORT=${shellQuote(port)} PGSSLMODE=require`,
     'export PGUSER PGPASSWORD PGHOST PGPORT PGSSLMODE',
     'image=$(sed -n "s/^GM_POSTGRES_IMAGE=//p" "$GM_RUNTIME_DIR/versions.env")',
