@@ -37,8 +37,10 @@ GM_SCRIPT=${GM_SCRIPT:-$(basename "$0" .sh)}
 gm_log() {
   local level=$1
   shift
-  local line
-  line="$(date -u +%Y-%m-%dT%H:%M:%SZ) geusemaker[$GM_SCRIPT] $level $*"
+  local line stamp
+  # The shell's own clock (bash 4.2+): no `date` process per log line.
+  TZ=UTC printf -v stamp '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+  line="$stamp geusemaker[$GM_SCRIPT] $level $*"
   printf '%s\n' "$line" >&2
   if [[ -n "${GM_LOG_FILE:-}" ]]; then
     printf '%s\n' "$line" >>"$GM_LOG_FILE" 2>/dev/null || true
@@ -322,7 +324,8 @@ gm_now() {
   if [[ -n "${GM_NOW_CMD:-}" ]]; then
     "$GM_NOW_CMD"
   else
-    date +%s
+    # bash 5's clock variable: polling loops call this every second, without a `date` process each time.
+    printf '%s\n' "$EPOCHSECONDS"
   fi
 }
 

@@ -6,19 +6,17 @@
  * ceiling (totalMonthlyCost), the typical-spot figure (the issue's "all-in": typical spot prices, the file
  * system at 5 GB) and the stopped figure. Each row is labelled in the table and in the JSON.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { PricingClient } from '@aws-sdk/client-pricing';
 import { priceSpec } from '../src/cost/catalogue';
 import { queryPrice } from '../src/cost/pricing-api';
 import { FakePricing, type ProductSpec } from './helpers/fake-pricing';
 import { bareEnv as bareEnvIn, gmOps as spawnGmOps, type Spawned } from './helpers/spawn-bin';
+import { synthesizedSets } from './helpers/synth-sets';
 
 const OPS = path.join(__dirname, '..');
-const ROOT = path.join(OPS, '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-ops-cost-scale-'));
 const out = path.join(tmp, 'cdk.out');
 const SCALE = path.join(out, 'GeuseScale-my-stack.template.json');
@@ -27,14 +25,18 @@ const DATA = path.join(out, 'GeuseData-my-stack.template.json');
 const TEMPLATES = ['-t', SCALE, '-t', SCALE_DATA, '-t', DATA];
 const gmOps = (args: string[]): Promise<Spawned> => spawnGmOps(args, { env: bareEnvIn(tmp), cwd: tmp });
 
+let cleanup = () => {};
 beforeAll(async () => {
-  await promisify(execFile)(
-    'npx',
-    ['cdk', 'synth', '--quiet', '--no-notices', '-o', out, '-c', `geusemaker:deployments=${JSON.stringify({ 'my-stack': { tier: 'scale' } })}`],
-    { cwd: ROOT, env: { ...process.env, CI: 'true' } },
-  );
+  // The root CDK app's own templates (test/helpers/synth-sets.js).
+  const scale = await synthesizedSets(['scale']);
+  cleanup = scale.cleanup;
+  fs.mkdirSync(out, { recursive: true });
+  for (const file of fs.readdirSync(scale.dirs.scale)) fs.copyFileSync(path.join(scale.dirs.scale, file), path.join(out, file));
 }, 180_000);
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  cleanup();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
 
 type Tiered = string | { upTo?: string; price: string }[];
 interface PriceTable {

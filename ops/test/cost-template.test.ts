@@ -6,19 +6,17 @@
  * hand-written template for what the dev tier lacks (load balancer, CloudFront, NAT, mixed spot/on-demand
  * distribution).
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { Decimal } from '../src/cost/decimal';
 import { FakeAws } from './helpers/fake-aws';
 import { FakePricing, ec2Product, regionProducts } from './helpers/fake-pricing';
 import { runWith } from './helpers/harness';
 import { bareEnv as bareEnvIn, gmOps as spawnGmOps, type Spawned } from './helpers/spawn-bin';
+import { SCHEDULE, synthesizedSets } from './helpers/synth-sets';
 
 const OPS = path.join(__dirname, '..');
-const ROOT = path.join(OPS, '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gm-ops-cost-template-'));
 const out = path.join(tmp, 'cdk.out');
 const bareEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => bareEnvIn(tmp, extra);
@@ -27,18 +25,24 @@ const DEV = path.join(out, 'GeuseDev-my-stack.template.json');
 const DATA = path.join(out, 'GeuseData-my-stack.template.json');
 /** The default dev deployment with a working-hours schedule: 08:00-20:00 on weekdays, 12 h a day. */
 const scheduledOut = path.join(tmp, 'cdk.out.scheduled');
-const SCHEDULE = { timeZone: 'Europe/Berlin', days: 'MON-FRI', start: '08:00', stop: '20:00' };
 const SCHEDULED_DEV = path.join(scheduledOut, 'GeuseDev-my-stack.template.json');
 const SCHEDULED_DATA = path.join(scheduledOut, 'GeuseData-my-stack.template.json');
 
+let cleanups: (() => void)[] = [];
 beforeAll(async () => {
-  // The root CDK app, synthesized now: the estimate cannot drift from what would be deployed.
-  const synth = (to: string, ...context: string[]) =>
-    promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', to, ...context], { cwd: ROOT, env: { ...process.env, CI: 'true' } });
-  await synth(out);
-  await synth(scheduledOut, '-c', `geusemaker:deployments=${JSON.stringify({ 'my-stack': { tier: 'dev', schedule: SCHEDULE } })}`);
+  // The root CDK app's own templates (test/helpers/synth-sets.js): the estimate cannot drift from what would be deployed.
+  const { dirs, cleanup } = await synthesizedSets(['dev', 'dev-scheduled']);
+  cleanups = [cleanup];
+  fs.mkdirSync(out, { recursive: true });
+  fs.mkdirSync(scheduledOut, { recursive: true });
+  for (const [from, to] of [[dirs.dev, out], [dirs['dev-scheduled'], scheduledOut]]) {
+    for (const file of fs.readdirSync(from)) fs.copyFileSync(path.join(from, file), path.join(to, file));
+  }
 }, 120_000);
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  for (const cleanup of cleanups) cleanup();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
 
 interface PriceTable {
   regions: Record<string, Record<string, string>>;

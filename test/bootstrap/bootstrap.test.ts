@@ -6,6 +6,7 @@ import * as path from 'path';
 import { DERIVED_SECRET_PURPOSES, HOST_PATHS, SECRET_PURPOSES, STORED_SECRET_PURPOSES } from '../../ops/src/contract';
 import { synthDeployment } from '../helpers/app';
 import { renderUserData } from '../helpers/render-user-data';
+import { unzipSync } from 'fflate';
 import { zipDirectory } from '../helpers/zip';
 import { psTable } from '../runtime/helpers/fake-host';
 
@@ -40,6 +41,7 @@ afterAll(() => {
 
 /** The runtime asset as CDK would upload it (a zip of docker/), with the stand-ins in host/. */
 let runtimeZip: string;
+let runtimeExtracted: string;
 let userData: { dev: string; automation: string; gpu: string };
 const deployTimeValues = {
   region: 'eu-west-1',
@@ -54,6 +56,16 @@ beforeAll(() => {
   for (const script of fs.readdirSync(FAKE_RUNTIME)) fs.copyFileSync(path.join(FAKE_RUNTIME, script), path.join(runtime, 'host', script));
   runtimeZip = path.join(dir, 'runtime.zip');
   zipDirectory(runtime, runtimeZip);
+  // Extracted once, the way the unzip stub would, so each boot copies it instead of starting node (stubs/unzip).
+  runtimeExtracted = path.join(dir, 'extracted');
+  for (const [name, data] of Object.entries(unzipSync(fs.readFileSync(runtimeZip)))) {
+    const file = path.join(runtimeExtracted, name);
+    if (name.endsWith('/')) fs.mkdirSync(file, { recursive: true });
+    else {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, data);
+    }
+  }
   userData = {
     dev: synthesizedUserData('my-stack', { tier: 'dev' }),
     automation: synthesizedUserData('demo', { tier: 'automation' }),
@@ -142,6 +154,7 @@ function boot(script: string, options: BootOptions = {}): Promise<Boot> {
         RUNTIME_STUBS,
         BOOTSTRAP_STUBS,
         RUNTIME_ZIP: runtimeZip,
+        RUNTIME_EXTRACTED: runtimeExtracted,
         GM_MOUNT_ATTEMPTS: '3',
         GM_HEALTH_ATTEMPTS: '3',
         GM_OWNER_ATTEMPTS: '3',

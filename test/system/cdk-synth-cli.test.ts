@@ -1,4 +1,6 @@
 /**
+ * A system test (npm run test:system, run by CI): the real CDK CLI, which takes seconds to start.
+ *
  * `npx cdk synth GeusePipeline-<name> -c 'geusemaker:pipelines=<json>'` through the real CDK CLI, with no AWS
  * credentials, profile or instance metadata: a pipeline synthesizes offline, and a bad one fails in one line.
  */
@@ -6,7 +8,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PIPELINES_CONTEXT_KEY } from '../../lib/config/pipeline-schema';
-import { EXAMPLE_PIPELINE } from './helpers';
+import { EXAMPLE_PIPELINE } from '../pipeline/helpers';
 import { tempDir } from '../helpers/temp-dirs';
 
 const REPO = path.resolve(__dirname, '..', '..');
