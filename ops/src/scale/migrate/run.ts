@@ -410,24 +410,28 @@ class Migration {
     }
   }
 
+  /** A rollback step: the host's stack restarted and its replacements allowed again. */
+  private restartStep(instanceId: string, what: string, done: string): [string, () => Promise<void>] {
+    return [done, async () => {
+      await this.resume(instanceId, what);
+      await this.replacements(false);
+    }];
+  }
+
+  /** A rollback step: cdk.json's tier put back. */
+  private tierBackStep(): [string, () => Promise<void>] {
+    return ["cdk.json's tier", async () => {
+      const problem = this.restoreTier();
+      if (problem) throw new Error(problem);
+    }];
+  }
+
   // ----- single host → scale -----
 
   async toScale(): Promise<{ set: string; removal?: string }> {
     const source = this.plan.instanceId!;
-    const resumeSource = (): [string, () => Promise<void>] => [
-      'the source host restarted',
-      async () => {
-        await this.resume(source, 'the source host');
-        await this.replacements(false);
-      },
-    ];
-    const tierBack = (): [string, () => Promise<void>] => [
-      "cdk.json's tier",
-      async () => {
-        const problem = this.restoreTier();
-        if (problem) throw new Error(problem);
-      },
-    ];
+    const resumeSource = () => this.restartStep(source, 'the source host', 'the source host restarted');
+    const tierBack = () => this.tierBackStep();
 
     this.progress(`1/7 stopping n8n on ${source} and taking a backup set`);
     let set: string;
@@ -512,20 +516,8 @@ class Migration {
     const aiHost = this.plan.instanceId!;
     const rds = rdsTargetOf(this.plan.layout!) as RdsTarget;
     const unhold = (): [string, () => Promise<void>] => ['the scale services started again', () => this.deployOrThrow('scale', false)];
-    const resumeAi = (): [string, () => Promise<void>] => [
-      'the AI host restarted',
-      async () => {
-        await this.resume(aiHost, 'the AI host');
-        await this.replacements(false);
-      },
-    ];
-    const tierBack = (): [string, () => Promise<void>] => [
-      "cdk.json's tier",
-      async () => {
-        const problem = this.restoreTier();
-        if (problem) throw new Error(problem);
-      },
-    ];
+    const resumeAi = () => this.restartStep(aiHost, 'the AI host', 'the AI host restarted');
+    const tierBack = () => this.tierBackStep();
 
     this.progress('1/6 holding the scale n8n services at 0 tasks');
     try {
