@@ -1,5 +1,5 @@
 import { Stage } from 'aws-cdk-lib';
-import { Tier, computeStackName, dataStackName, scaleDataStackName } from '../ops/src/contract';
+import { DRILL_CONTEXT_KEY, Tier, computeStackName, dataStackName, scaleDataStackName } from '../ops/src/contract';
 import { DeploymentConfig } from './config/load-config';
 import { GeuseDataStack } from './data/data-stack';
 import { GeuseComputeStack, GeuseComputeStackProps } from './tiers/compute-stack';
@@ -36,6 +36,7 @@ export function addDeploymentStacks(scope: Stage, config: DeploymentConfig): Dep
     env,
     vpcId: config.vpcId,
     retainedFileSystemId: config.retainedData?.fileSystemId,
+    backUpDaily: scope.node.tryGetContext(DRILL_CONTEXT_KEY) !== config.name,
     description: `GeuseMaker ${config.name}: VPC, retained EFS and secrets`,
   });
   if (config.tier === 'scale') {

@@ -38,6 +38,7 @@ export const LINTED_DEPLOYMENTS: Record<string, Record<string, unknown>> = {
   'lint-gpu-open': { tier: 'gpu', allowedCidrs: ['198.51.100.0/24'], gpu: { certificateArn: CERTIFICATE_ARN, domainName: 'n8n.example.com' } },
   'lint-gpu-pinned': { tier: 'gpu', env: PINNED, gpu: { originReadTimeoutSeconds: 120 } },
   'lint-scale': { tier: 'scale' },
+  'lint-scale-tls': { tier: 'scale', scale: { certificateArn: CERTIFICATE_ARN, domainName: 'n8n.example.com' } },
   'lint-scale-busy': { tier: 'scale', env: PINNED, allowedCidrs: ['198.51.100.0/24'], scale: { webhooks: { count: 1 }, workers: { min: 0, max: 6 }, database: { multiAz: true, deletionProtection: false } } },
 };
 

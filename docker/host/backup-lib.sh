@@ -7,7 +7,10 @@
 #   data-version.env the runtime versions that wrote this data (see upgrade-lib.sh)
 #   manifest.json   time, tag, runtime versions (docker/versions.env), each file's bytes and sha256
 # A set is written into a hidden temporary directory and renamed into place when complete, so a set that
-# exists is whole. Sourced after lib.sh, never run.
+# exists is whole. The scale tier's AI host writes vector sets (qdrant.snapshot and data-version.env only, no
+# database: RDS keeps its own) named <UTC time>[-TAG]-vectors (pre-upgrade sets keep their name); they are pruned by their own counts, never against the
+# full sets, and "latest" (gm_backup_latest_full) is the newest set whose manifest lists postgres.dump.
+# Sourced after lib.sh, never run.
 # shellcheck shell=bash
 
 GM_BACKUP_FILES=(postgres.dump qdrant.snapshot n8n.tar.gz data-version.env)
@@ -87,6 +90,20 @@ gm_backup_sets() {
   done | LC_ALL=C sort
 }
 
+# gm_backup_is_full SET: the set's manifest lists postgres.dump (a vector set of the AI host does not).
+gm_backup_is_full() {
+  grep -q '"name":"postgres.dump"' "$GM_BACKUP_DIR/$1/manifest.json" 2>/dev/null
+}
+
+# gm_backup_latest_full: the newest complete set with n8n's database (what "latest" restores); empty without one.
+gm_backup_latest_full() {
+  local set latest=''
+  while IFS= read -r set; do
+    [[ -n "$set" ]] && gm_backup_is_full "$set" && latest=$set
+  done < <(gm_backup_sets)
+  printf '%s' "$latest"
+}
+
 # gm_backup_verify SET_DIR [REQUIRED...]: every file the manifest lists has its bytes and sha256, and it lists the
 # REQUIRED files (default: those a restore needs: postgres.dump n8n.tar.gz data-version.env); prints the first
 # mismatch and fails.
@@ -144,23 +161,37 @@ gm_runtime_version() {
   printf '%s' unknown
 }
 
-# gm_backup_prune: keeps the newest $GM_BACKUP_KEEP scheduled sets (and the newest 3 tagged ones), and
-# removes temporary directories of runs that died (only this host, holding the fence, writes sets).
+# _gm_backup_prune_keep KEEP SET...: removes all but the newest KEEP of the SETs (oldest first).
+_gm_backup_prune_keep() {
+  local keep=$1 i
+  shift
+  for ((i = 1; i <= $# - keep; i++)); do
+    rm -rf "${GM_BACKUP_DIR:?}/${!i}"
+    gm_info "backup: pruned ${!i}"
+  done
+}
+
+# gm_backup_prune: keeps the newest $GM_BACKUP_KEEP scheduled full sets and the newest 3 tagged full ones, and, counted
+# apart, as many vector sets of the AI host (by their manifest: a set without postgres.dump, -vectors or older), so
+# that nightly vector sets never push out a full set; removes temporary directories of runs that died (only this host,
+# holding the fence, writes sets).
 gm_backup_prune() {
-  local -a plain=() tagged=()
-  local set i
+  local -a plain=() tagged=() vplain=() vtagged=()
+  local set
   while IFS= read -r set; do
     [[ -n "$set" ]] || continue
-    if [[ "$set" =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then plain+=("$set"); else tagged+=("$set"); fi
+    if gm_backup_is_full "$set"; then
+      if [[ "$set" =~ ^[0-9]{8}T[0-9]{6}Z$ ]]; then plain+=("$set"); else tagged+=("$set"); fi
+    elif [[ "$set" =~ ^[0-9]{8}T[0-9]{6}Z(-vectors)?$ ]]; then
+      vplain+=("$set")
+    else
+      vtagged+=("$set")
+    fi
   done < <(gm_backup_sets)
-  for ((i = 0; i < ${#plain[@]} - GM_BACKUP_KEEP; i++)); do
-    rm -rf "${GM_BACKUP_DIR:?}/${plain[$i]}"
-    gm_info "backup: pruned ${plain[$i]}"
-  done
-  for ((i = 0; i < ${#tagged[@]} - 3; i++)); do
-    rm -rf "${GM_BACKUP_DIR:?}/${tagged[$i]}"
-    gm_info "backup: pruned ${tagged[$i]}"
-  done
+  _gm_backup_prune_keep "$GM_BACKUP_KEEP" "${plain[@]}"
+  _gm_backup_prune_keep 3 "${tagged[@]}"
+  _gm_backup_prune_keep "$GM_BACKUP_KEEP" "${vplain[@]}"
+  _gm_backup_prune_keep 3 "${vtagged[@]}"
   find "$GM_BACKUP_DIR" -mindepth 1 -maxdepth 1 -name '.tmp-*' -prune -print -exec rm -rf {} + 2>/dev/null |
     while IFS= read -r set; do gm_info "backup: removed the unfinished set $set"; done
   return 0
@@ -180,10 +211,13 @@ _gm_backup_qdrant() {
 # gm_backup_take TAG [QDRANT_SOURCE [PARTS]]: one whole set; prints its name. Call while holding the fence, with
 # PostgreSQL running (and Qdrant, for a live snapshot: QDRANT_SOURCE defaults to live). PARTS "qdrant" (backup.sh on
 # the scale tier's AI host, which keeps no database and no n8n files: RDS has its own backups) writes a set of the
-# Qdrant snapshot and data-version.env only, which restore-backup.sh refuses (its manifest lists no postgres.dump).
+# Qdrant snapshot and data-version.env only, named <time>[-TAG]-vectors (but pre-upgrade-*), which restore-backup.sh refuses (its manifest
+# lists no postgres.dump) and "latest" never picks.
 gm_backup_take() {
   local tag=$1 qdrant_source=${2:-live} parts=${3:-all} name tmp
   name=$(date -u +%Y%m%dT%H%M%SZ)${tag:+-$tag}
+  # A pre-upgrade set keeps its name: the older runtime a rollback runs looks it up by it (its manifest tells it apart).
+  [[ "$parts" != qdrant || "$tag" == pre-upgrade-* ]] || name+=-vectors
   tmp="$GM_BACKUP_DIR/.tmp-$name"
   mkdir -p "$GM_BACKUP_DIR"
   chmod 700 "$GM_BACKUP_DIR"

@@ -351,18 +351,22 @@ gm_budget() {
 
 # gm_run_bounded SECONDS COMMAND...: runs COMMAND (a program or a function) in its own process group and
 # kills the whole group (TERM, then KILL) once SECONDS have passed on gm_now. Returns COMMAND's status, or
-# 124 when it was killed. Waits by polling with `sleep 1`, so a test's clock can drive it.
+# 124 when it was killed. On the real clock it looks every 20 ms with the read builtin (no
+# process per look, and a quick command is not held for a whole second); a test's clock (GM_NOW_CMD) moves
+# only with `sleep`, so there it waits with `sleep 1`.
 gm_run_bounded() {
   local limit=$1
   shift
   (
-    local start pid rc=0 grace
+    local start pid rc=0 grace tick='' _
     start=$(gm_now)
     # Job control only for the fork (its own process group), then off again: no job notices on stderr.
     set -m
     "$@" &
     pid=$!
     set +m
+    # A pipe nobody writes to: `read -t` on it is a sleep without a process.
+    [[ -n "${GM_NOW_CMD:-}" ]] || exec {tick}<> <(:)
     while gm_pid_alive "$pid"; do
       if (($(gm_now) - start >= limit)); then
         kill -TERM -- "-$pid" 2>/dev/null || true
@@ -374,7 +378,7 @@ gm_run_bounded() {
         wait "$pid" 2>/dev/null || true
         exit 124
       fi
-      sleep 1
+      if [[ -n "$tick" ]]; then read -rt 0.02 -u "$tick" _ || true; else sleep 1; fi
     done
     wait "$pid" 2>/dev/null || rc=$?
     exit "$rc"
@@ -505,7 +509,8 @@ read -r _ <&8
 gm_pid_alive() {
   local pid=$1 stat
   kill -0 "$pid" 2>/dev/null || return 1
-  if [[ -r "/proc/$pid/stat" ]] && stat=$(<"/proc/$pid/stat") 2>/dev/null; then
+  # The process may be gone between the test and the read: the read's error is silenced with the group's stderr.
+  if [[ -r "/proc/$pid/stat" ]] && { stat=$(<"/proc/$pid/stat"); } 2>/dev/null; then
     stat=${stat##*) }
     [[ "${stat%% *}" != Z ]] || return 1
   fi
@@ -873,29 +878,36 @@ gm_n8n_import_credentials() {
 # (docker/versions.env), TLS as the tasks use it, and the deployment's encryption key. Secrets travel in the
 # environment (docker run -e NAME) and on stdin, never on a command line. A database n8n has not migrated yet is
 # migrated by the import itself (n8n's commands migrate first), so a concurrent first start of the n8n main can make
-# one attempt fail: it is retried (GM_IMPORT_ATTEMPTS x GM_HEALTH_INTERVAL).
+# one attempt fail: it is retried (GM_IMPORT_ATTEMPTS x GM_HEALTH_INTERVAL). A final failure is one line at
+# GM_IMPORT_FAIL_LEVEL (ERROR unless the caller says WARN: start.sh, where RDS being away must not stop the AI services)
+# naming the reason, followed by GM_IMPORT_FAIL_NOTE.
+_gm_import_failed() {
+  gm_log "${GM_IMPORT_FAIL_LEVEL:-ERROR}" "$1${GM_IMPORT_FAIL_NOTE:-}"
+  return 1
+}
+
 gm_n8n_import_credentials_rds() {
   local json output rc attempt secret image
   local DB_POSTGRESDB_USER DB_POSTGRESDB_PASSWORD
   local host=${GM_SCALE_DATABASE_HOST:-} port=${GM_SCALE_DATABASE_PORT:-5432} secret_id=${GM_SCALE_DATABASE_SECRET:-}
   if [[ -z "$host" || -z "$secret_id" ]]; then
-    gm_error "n8n credentials: GM_SCALE_DATABASE_HOST and GM_SCALE_DATABASE_SECRET are needed on the AI host"
+    _gm_import_failed "n8n credentials: GM_SCALE_DATABASE_HOST and GM_SCALE_DATABASE_SECRET are needed on the AI host"
     return 1
   fi
   image=$(sed -n 's/^GM_N8N_IMAGE=//p' "$GM_RUNTIME_DIR/versions.env" 2>/dev/null)
-  [[ -n "$image" ]] || { gm_error "n8n credentials: no GM_N8N_IMAGE in $GM_RUNTIME_DIR/versions.env"; return 1; }
-  json=$(gm_render_credentials) || return 1
+  [[ -n "$image" ]] || { _gm_import_failed "n8n credentials: no GM_N8N_IMAGE in $GM_RUNTIME_DIR/versions.env"; return 1; }
+  json=$(gm_render_credentials) || { _gm_import_failed "n8n credentials: the credentials could not be rendered"; return 1; }
   if ! secret=$(aws secretsmanager get-secret-value ${GM_REGION:+--region "$GM_REGION"} --secret-id "$secret_id" \
     --query SecretString --output text 2>&1); then
     secret=$(grep -v '^[[:space:]]*$' <<<"$secret" | tr '\n' ' ')
-    gm_error "n8n credentials: cannot read the database secret $secret_id: ${secret% }"
+    _gm_import_failed "n8n credentials: cannot read the database secret $secret_id: ${secret% }"
     return 1
   fi
   # RDS's secret is JSON ({"username":..., "password":..., ...}); python3 reads it from stdin.
   if ! DB_POSTGRESDB_USER=$(printf '%s' "$secret" | python3 -c 'import json,sys; print(json.load(sys.stdin)["username"])' 2>/dev/null) ||
     ! DB_POSTGRESDB_PASSWORD=$(printf '%s' "$secret" | python3 -c 'import json,sys; print(json.load(sys.stdin)["password"])' 2>/dev/null) ||
     [[ -z "$DB_POSTGRESDB_USER" || -z "$DB_POSTGRESDB_PASSWORD" ]]; then
-    gm_error "n8n credentials: the database secret $secret_id has no username and password"
+    _gm_import_failed "n8n credentials: the database secret $secret_id has no username and password"
     return 1
   fi
   export DB_POSTGRESDB_USER DB_POSTGRESDB_PASSWORD
@@ -911,7 +923,7 @@ gm_n8n_import_credentials_rds() {
     fi
     output=${output//"$DB_POSTGRESDB_PASSWORD"/***}
     if ((attempt >= GM_IMPORT_ATTEMPTS)); then
-      gm_error "n8n credentials: import into the database $host:$port/n8n failed $attempt times (exit $rc): ${output//$'\n'/ | }"
+      _gm_import_failed "n8n credentials: import into the database $host:$port/n8n failed $attempt times (exit $rc): ${output//$'\n'/ | }"
       return 1
     fi
     gm_warn "n8n credentials: import into $host:$port/n8n failed (exit $rc, attempt $attempt), retrying"
@@ -950,6 +962,38 @@ gm_ai_register_dns() {
     return 1
   fi
   gm_info "dns: $GM_AI_HOST_NAME -> $ip (A, TTL 30 s) upserted in the hosted zone $GM_AI_HOST_ZONE_ID (change ${output//[[:space:]]/})"
+}
+
+# gm_ai_deregister_dns: on a clean stop, DELETE of the A record while it still holds this host's address. Route 53
+# deletes a record set only when the DELETE names all of its values (name, type, TTL, value), so a record a newer host
+# has re-pointed is refused with InvalidChangeBatch and left alone (an INFO line). Without this the private hosted
+# zone keeps a record besides SOA/NS and CloudFormation cannot delete it (HostedZoneNotEmpty). Any other failure is
+# a WARN line; it never fails the stop.
+gm_ai_deregister_dns() {
+  local ip batch output rc=0
+  if [[ -z "${GM_AI_HOST_NAME:-}" || -z "${GM_AI_HOST_ZONE_ID:-}" ]]; then
+    gm_warn "dns: GM_AI_HOST_NAME or GM_AI_HOST_ZONE_ID is not set; no record to delete"
+    return 0
+  fi
+  if ! ip=$(gm_private_ipv4); then
+    gm_warn "dns: cannot read this host's private IPv4 address from IMDS (meta-data/local-ipv4); $GM_AI_HOST_NAME stays in the hosted zone $GM_AI_HOST_ZONE_ID"
+    return 0
+  fi
+  batch=$(printf '{"Comment":"GeuseMaker %s: the AI host %s stopped","Changes":[{"Action":"DELETE","ResourceRecordSet":{"Name":"%s","Type":"A","TTL":30,"ResourceRecords":[{"Value":"%s"}]}}]}' \
+    "$GM_DEPLOYMENT" "$(gm_instance_id)" "$GM_AI_HOST_NAME" "$ip")
+  output=$(aws route53 change-resource-record-sets ${GM_REGION:+--region "$GM_REGION"} --hosted-zone-id "$GM_AI_HOST_ZONE_ID" \
+    --change-batch "$batch" --output text --query ChangeInfo.Id 2>&1) || rc=$?
+  if ((rc == 0)); then
+    gm_info "dns: $GM_AI_HOST_NAME -> $ip (A, TTL 30 s) deleted from the hosted zone $GM_AI_HOST_ZONE_ID (change ${output//[[:space:]]/})"
+    return 0
+  fi
+  output=$(grep -v '^[[:space:]]*$' <<<"$output" | tr '\n' ' ')
+  if [[ "$output" == *"(InvalidChangeBatch)"* ]]; then
+    gm_info "dns: $GM_AI_HOST_NAME no longer holds this host's address $ip (A, TTL 30 s), a newer host's or none: left as it is (${output% })"
+  else
+    gm_warn "dns: deleting $GM_AI_HOST_NAME -> $ip from the hosted zone $GM_AI_HOST_ZONE_ID failed (aws exit $rc): ${output% }; the record stays"
+  fi
+  return 0
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@
 #      restores it
 #   6. start.sh (every service healthy), then functional-check.sh, which must pass
 #
-#   bash restore-backup.sh SET        (a set name under $GM_EFS_MOUNT/backups, or "latest")
+#   bash restore-backup.sh SET        (a set name under $GM_EFS_MOUNT/backups, or "latest": the newest set whose
+#                                      manifest lists postgres.dump, never a -vectors set of the scale tier's AI host)
 #
 # Exit codes: 0 restored and the functional check passed; 1 a step failed (named); 2 bad usage, no such set
 # or a set that fails its checksums; 3 the fence stayed held by another host.
@@ -29,8 +30,9 @@ main() {
   gm_require_secrets
   gm_export_compose_env
   if [[ "$set" == latest ]]; then
-    set=$(gm_backup_sets | tail -n 1)
-    [[ -n "$set" ]] || gm_die 2 "restore: there is no backup set in $GM_BACKUP_DIR"
+    # The newest full set: a vector set of the AI host (no postgres.dump) is never "latest".
+    set=$(gm_backup_latest_full)
+    [[ -n "$set" ]] || gm_die 2 "restore: there is no backup set in $GM_BACKUP_DIR with n8n's database (postgres.dump)"
   fi
   [[ "$set" =~ ^[0-9]{8}T[0-9]{6}Z(-[a-z0-9.-]+)?$ && -f "$GM_BACKUP_DIR/$set/manifest.json" ]] ||
     gm_die 2 "restore: no backup set '$set' in $GM_BACKUP_DIR (sets: $(gm_backup_sets | tr '\n' ' '))"

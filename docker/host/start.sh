@@ -28,7 +28,9 @@
 # GM_AI_SERVICES_BIND for the n8n tasks on ECS; step 9 imports the credentials into the scale tier's database on RDS
 # (pointing at GM_AI_HOST_NAME) instead, step 10 is replaced by the registration of this host's private IPv4 as the
 # A record GM_AI_HOST_NAME in the private hosted zone GM_AI_HOST_ZONE_ID (before the import), and there is no n8n,
-# PostgreSQL or n8n certificate directory.
+# PostgreSQL or n8n certificate directory. There a failed import is one WARN line and not a failed start (the AI
+# services do not need RDS; the next start imports again), unless GM_CREDENTIALS_REQUIRED=true (a caller that needs
+# the credentials in place, such as a migration's restore).
 #
 # Exit codes: 0 every service healthy; 1 the stack did not come up healthy (or docker compose
 # failed); 2 bad configuration (missing secret, bad setting, EFS not mounted, no docker compose);
@@ -260,7 +262,14 @@ main() {
   if gm_ai_role; then
     gm_ai_register_dns || exit 1
   fi
-  gm_n8n_import_credentials || exit 1
+  if gm_ai_role && [[ "${GM_CREDENTIALS_REQUIRED:-false}" != true ]]; then
+    # The AI services do not depend on RDS: a database away (maintenance window, failover) must not take them down
+    # (a failed start puts the host into a replacement loop). One WARN line; the next start imports again.
+    GM_IMPORT_FAIL_LEVEL=WARN GM_IMPORT_FAIL_NOTE="; the AI services stay up, the next start.sh imports again" \
+      gm_n8n_import_credentials || true
+  else
+    gm_n8n_import_credentials || exit 1
+  fi
   expose_n8n_if_claimed || exit 1
 }
 

@@ -3,7 +3,8 @@
 #   1. n8n (no new writes), 2. PostgreSQL (its shutdown checkpoint flushes the database),
 #   3. a Qdrant snapshot to EFS, only within the time that is left, 4. the other services,
 #   5. whatever still runs is killed, 6. the single-writer fence is released -- always, even when a step
-#      failed or ran out of time.
+#      failed or ran out of time, 7. on the scale tier's AI host (GM_ROLE=ai-services), its A record
+#      GM_AI_HOST_NAME is deleted while it still holds this host's address (never a failed stop).
 #
 # ExecStop of geusemaker.service (reboot, shutdown) and run by spot-watcher.sh on a spot interruption
 # notice (which passes GM_STOP_BUDGET=100 to fit the two-minute notice). Safe to run when nothing runs.
@@ -25,6 +26,8 @@ readonly KILL_RESERVE=8
 readonly REST_RESERVE=10
 # A compose stop needs a few seconds beyond its --timeout (the docker CLI, the daemon's bookkeeping).
 readonly COMPOSE_OVERHEAD=5
+# At most this long for the deletion of the AI host's DNS record (GM_ROLE=ai-services), after the fence release.
+readonly DNS_SECONDS=20
 
 project_containers() {
   docker ps --quiet --filter label=com.docker.compose.project=geusemaker --filter status=running
@@ -91,6 +94,20 @@ kill_leftovers() {
   return 1
 }
 
+# deregister_dns: the AI host's A record goes with it (see gm_ai_deregister_dns), after the fence release so that it
+# never delays it, bounded by what is left of the budget; a failure or no time left is a WARN line, never a failed stop.
+deregister_dns() {
+  local seconds rc=0
+  seconds=$(gm_budget "$DNS_SECONDS")
+  if ((seconds < 2)); then
+    gm_warn "stop: no time left to delete ${GM_AI_HOST_NAME:-the AI host name} from the hosted zone ${GM_AI_HOST_ZONE_ID:-}; the record stays"
+    return 0
+  fi
+  gm_run_bounded "$seconds" gm_ai_deregister_dns || rc=$?
+  ((rc != 124)) || gm_warn "stop: deleting ${GM_AI_HOST_NAME:-the AI host name} from the hosted zone ran out of time (${seconds}s); the record stays"
+  return 0
+}
+
 main() {
   local rc=0 budget
   gm_init stop
@@ -115,6 +132,7 @@ main() {
   compose_stop "$((KILL_RESERVE + FENCE_RESERVE))" || rc=1
   kill_leftovers || rc=1
   gm_fence_release || rc=1
+  if gm_ai_role; then deregister_dns; fi
 
   if ((rc == 0)); then
     gm_info "stop: done"

@@ -138,7 +138,7 @@ const IGNORED_BY_TIER: Record<Tier, Partial<Record<keyof DeploymentInput, string
 
 /** A user's own domain needs both its name and its certificate: CloudFront serves an alternate name only with a certificate for it. */
 function unpairedOwnDomain(parsed: ParsedDeployment): { setting: string; value: string; instead: string } | undefined {
-  for (const tier of ['automation', 'gpu'] as const) {
+  for (const tier of ['automation', 'gpu', 'scale'] as const) {
     const options = parsed[tier];
     if (!options) continue;
     if (options.domainName && !options.certificateArn) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ownDomainSettings } from './own-domain-schema';
 
 /**
  * Fargate's CPU units and the task memory (MiB) each allows
@@ -93,6 +94,8 @@ export const scaleQueueSchema = z.strictObject({
 
 /** Options of the scale tier (`scale: { workers: { min, max, concurrency }, ... }`). */
 export const scaleOptionsSchema = z.strictObject({
+  /** n8n (editor and webhooks) under the user's own name, as on automation: domainName + certificateArn (us-east-1) together. */
+  ...ownDomainSettings,
   main: scaleMainSchema.default({ cpu: 512, memoryMiB: 2048 }),
   workers: scaleWorkersSchema.default({ min: 1, max: 4, concurrency: 10, scaleOutBacklog: 2, cpu: 512, memoryMiB: 2048 }),
   webhooks: scaleWebhooksSchema.default({ count: 0, cpu: 512, memoryMiB: 1024 }),

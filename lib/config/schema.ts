@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEPLOYMENT_NAME_PATTERN, DEPLOYMENT_NAME_RULE, TIERS } from '../../ops/src/contract';
+import { ownDomainSettings } from './own-domain-schema';
 import { scaleOptionsSchema } from './scale-schema';
 
 /** Instance sizes a CPU host may have; each maps to several instance families of the same shape. */
@@ -22,27 +23,8 @@ const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\
 const VPC_ID = /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
-const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:certificate\/[0-9a-f-]{36}$/;
 const MODEL = /^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?$/;
 const GPU_INSTANCE_TYPE = new RegExp(`^(${GPU_FAMILIES.join('|')})\\.(\\d*xlarge|metal)$`);
-
-/**
- * An ACM certificate CloudFront can serve: CloudFront reads viewer certificates from us-east-1 only
- * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-requirements.html).
- */
-const cloudFrontCertificateArn = z.string().regex(CERTIFICATE_ARN, {
-  message: 'expected an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/<uuid>',
-}).superRefine((value, ctx) => {
-  const region = value.split(':')[3];
-  if (CERTIFICATE_ARN.test(value) && region !== 'us-east-1') {
-    ctx.addIssue({ code: 'custom', message: `CloudFront serves ACM certificates from us-east-1 only, this one is in ${region}: request or import it in us-east-1` });
-  }
-});
-
-/** The user's own name for n8n (the certificate's name), e.g. n8n.example.com; pointed at the distribution by the user's DNS. */
-const domainName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, {
-  message: 'expected a lowercase DNS name such as n8n.example.com',
-});
 
 const cidr = z.string().regex(IPV4_CIDR, { message: 'expected an IPv4 CIDR such as 203.0.113.0/24' })
   .superRefine((value, ctx) => {
@@ -77,10 +59,7 @@ const positiveMinutes = (max: number) =>
     .max(max, { message: `expected a whole number of minutes from 1 to ${max}` });
 
 export const automationOptionsSchema = z.strictObject({
-  /** n8n under the user's own name instead of the distribution's *.cloudfront.net name; needs certificateArn. */
-  domainName: domainName.optional(),
-  /** ACM certificate (us-east-1) for domainName, served by CloudFront; needs domainName. */
-  certificateArn: cloudFrontCertificateArn.optional(),
+  ...ownDomainSettings,
   /** Idle timeout of the load balancer, seconds (long n8n requests, LLM calls). */
   idleTimeoutSeconds: z.number().int().min(60, { message: 'expected 60 to 4000 seconds' })
     .max(4000, { message: 'expected 60 to 4000 seconds' }).default(900),
@@ -92,10 +71,7 @@ export const gpuOptionsSchema = z.strictObject({
     message: `expected a GPU instance type of the families ${GPU_FAMILIES.join(', ')} (e.g. g5.xlarge)`,
   })).min(1, { message: 'expected at least one GPU instance type' })
     .default(['g4dn.xlarge', 'g5.xlarge', 'g6.xlarge']),
-  /** n8n under the user's own name instead of the distribution's *.cloudfront.net name; needs certificateArn. */
-  domainName: domainName.optional(),
-  /** ACM certificate (us-east-1) for domainName, served by CloudFront; needs domainName. */
-  certificateArn: cloudFrontCertificateArn.optional(),
+  ...ownDomainSettings,
   /** CloudFront origin read timeout, seconds (LLM streaming); above 60 needs a quota increase. */
   originReadTimeoutSeconds: z.number().int().min(1, { message: 'expected 1 to 180 seconds' })
     .max(180, { message: 'expected 1 to 180 seconds' }).default(60),

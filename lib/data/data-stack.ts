@@ -23,6 +23,11 @@ export interface GeuseDataStackProps extends StackProps {
    * @default - a new, retained file system and new secrets
    */
   readonly retainedFileSystemId?: string;
+  /**
+   * Back the file system up daily with an AWS Backup plan and a retained vault of the deployment's own.
+   * @default true - false only for the throwaway deployment of a restore drill, which must leave nothing behind
+   */
+  readonly backUpDaily?: boolean;
 }
 
 /** The data stack output holding the id of its `index`-th (from 0) host subnet. */
@@ -89,10 +94,11 @@ export class GeuseDataStack extends Stack {
       importExisting: props.retainedFileSystemId !== undefined,
     });
 
-    const backupRole = this.backUpDaily(this.fileSystem);
-
     new CfnOutput(this, OUTPUT_KEYS.fileSystemId, { value: this.fileSystem.fileSystemId, description: 'Retained EFS file system holding the deployment data' });
-    new CfnOutput(this, OUTPUT_KEYS.backupRoleArn, { value: backupRole.roleArn, description: 'The role AWS Backup backs the file system up and restores it with (gm-ops drill)' });
+    if (props.backUpDaily ?? true) {
+      const backupRole = this.backUpDaily(this.fileSystem);
+      new CfnOutput(this, OUTPUT_KEYS.backupRoleArn, { value: backupRole.roleArn, description: 'The role AWS Backup backs the file system up and restores it with (gm-ops drill)' });
+    }
     new CfnOutput(this, OUTPUT_KEYS.secretArns, { value: this.secrets.arnList(), description: 'Secrets Manager secrets of the deployment (purpose=arn)' });
     // The compute stacks read the data stack through these outputs only (see DataStackReferences), so the
     // data stack's template is the same whichever tier runs on it.

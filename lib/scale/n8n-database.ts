@@ -14,7 +14,7 @@ export const N8N_DATABASE_USER = 'n8n';
 export const POSTGRES_PORT = 5432;
 
 export interface N8nDatabaseProps {
-  /** The deployment, for the secret's name (`geusemaker/<deployment>/database`). */
+  /** The deployment the database belongs to. */
   readonly deployment: string;
   readonly vpc: ec2.IVpc;
   /** Subnets of the instance: the data VPC's isolated ones (no route to the internet), in two availability zones. */
@@ -68,8 +68,8 @@ export class N8nDatabase extends Construct {
 
     this.secret = new rds.DatabaseSecret(this, 'Secret', {
       username: N8N_DATABASE_USER,
-      secretName: `geusemaker/${props.deployment}/database`,
-      // Kept with the snapshot the instance leaves behind: the restored database still wants this password.
+      // No fixed name: the secret is kept with the snapshot the instance leaves behind (a restored database still
+      // wants this password), and a kept secret holding a fixed name would make the stack fail to create again.
     });
     this.secret.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
 

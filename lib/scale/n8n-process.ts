@@ -45,8 +45,12 @@ export interface N8nProcessProps {
   readonly memoryMiB: number;
   /** Fargate Spot (workers) or on-demand Fargate. Fargate Spot runs x86_64 Linux tasks only. */
   readonly spot: boolean;
-  /** Running tasks. */
-  readonly desiredCount: number;
+  /**
+   * Running tasks, written into the template.
+   * @default - none written: a new service starts with 1 and every later deploy keeps the running count (the
+   * workers: their scaling owns it; a DesiredCount in the template would reset it on each deploy)
+   */
+  readonly desiredCount?: number;
   readonly images: N8nImages;
   /** n8n's arguments (`start`, `worker --concurrency=N`, `webhook`). */
   readonly command: string[];
@@ -94,8 +98,8 @@ export class N8nProcess extends Construct {
 
   constructor(scope: Construct, id: string, props: N8nProcessProps) {
     super(scope, id);
-    if (props.desiredCount < 0) throw new Error(`N8nProcess ${props.role}: desiredCount must be 0 or more, got ${props.desiredCount}`);
-    if (props.singleton && props.desiredCount > 1) {
+    if (props.desiredCount !== undefined && props.desiredCount < 0) throw new Error(`N8nProcess ${props.role}: desiredCount must be 0 or more, got ${props.desiredCount}`);
+    if (props.singleton && (props.desiredCount ?? 1) > 1) {
       throw new Error(`N8nProcess ${props.role}: a singleton process runs at most one task, got desiredCount ${props.desiredCount}`);
     }
     // Fargate Spot "only supports Linux tasks with the X86_64 architecture" (ECS Developer Guide, Fargate capacity

@@ -12,6 +12,7 @@ import {
 } from '../../ops/src/contract';
 import { CloudFrontEntry } from '../compute/cloudfront-entry';
 import { cpuInstanceTypes } from '../compute/instance-types';
+import { ownDomain } from '../config/own-domain-schema';
 import { ScaleOptions, scaleOptions } from '../config/scale-schema';
 import { BacklogMetric } from '../scale/backlog/backlog-metric';
 import { n8nImages } from '../scale/n8n-images';
@@ -173,6 +174,9 @@ export class GeuseScaleStack extends GeuseComputeStack {
       originReadTimeout: ORIGIN_READ_TIMEOUT,
       loadBalancerIdleTimeout: Duration.seconds(options.idleTimeoutSeconds),
       allowedCidrs: config.allowedCidrs,
+      // The user's own name (aliases, its us-east-1 certificate, TLSv1.2_2021): then publicUrl, n8n's editor base and
+      // webhook URL on every n8n process, is https://<domainName>/.
+      domain: ownDomain(options),
       comment: `GeuseMaker ${config.name}: n8n (scale)`,
     });
 
@@ -185,14 +189,18 @@ export class GeuseScaleStack extends GeuseComputeStack {
       QUEUE_BULL_REDIS_PASSWORD: ecs.Secret.fromSecretsManager(scaleData.queueAuthToken),
     };
     const shared = this.sharedEnvironment(scaleData);
-    const publicUrlSettings = {
+    // https://<domainName>/ with a domain of the user's own, else the distribution's https://<id>.cloudfront.net/.
+    const publicUrls = {
       N8N_WEBHOOK_URL: this.entry.publicUrl,
       N8N_EDITOR_BASE_URL: this.entry.publicUrl,
+    };
+    const publicUrlSettings = {
+      ...publicUrls,
       // CloudFront, then the load balancer (each appends to X-Forwarded-For), as on the automation tier.
       N8N_PROXY_HOPS: '2',
     };
     const n8nProcess = (role: N8nRole, id: string, settings: {
-      cpu: number; memoryMiB: number; spot: boolean; desiredCount: number; command: string[]; environment: Record<string, string>;
+      cpu: number; memoryMiB: number; spot: boolean; desiredCount?: number; command: string[]; environment: Record<string, string>;
       singleton?: boolean; behindLoadBalancer?: boolean; runnerConcurrency: number; prelude?: string; secrets?: Record<string, ecs.Secret>;
     }) => new N8nProcess(this, id, {
       role,
@@ -246,7 +254,8 @@ export class GeuseScaleStack extends GeuseComputeStack {
       cpu: workers.cpu,
       memoryMiB: workers.memoryMiB,
       spot: true,
-      desiredCount: workers.min,
+      // No count in the template: the backlog scaling owns it, and a deploy must not reset scaled-out workers
+      // (CloudFormation sends DesiredCount on every update when the template has one; aws/containers-roadmap#493).
       command: ['worker', `--concurrency=${workers.concurrency}`],
       runnerConcurrency: workers.concurrency,
       environment: {
@@ -256,6 +265,9 @@ export class GeuseScaleStack extends GeuseComputeStack {
         // n8n opens 2 connections per process by default (@n8n/config PostgresConfig.poolSize); one per two
         // concurrent executions keeps a busy worker from queueing on its own pool.
         DB_POSTGRESDB_POOL_SIZE: String(Math.max(2, Math.ceil(workers.concurrency / 2))),
+        // Executions run here, and their URLs are made here: $execution.resumeUrl (Wait node), form and webhook URLs
+        // come from the webhook base URL of the process that runs them (n8n's WorkflowExecuteAdditionalData.getBase).
+        ...publicUrls,
       },
     });
 

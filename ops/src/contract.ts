@@ -202,6 +202,12 @@ export const OUTPUT_KEYS = {
 } as const;
 
 /**
+ * Context key naming the throwaway deployment of `gm-ops drill` (`-c geusemaker:drill=<name>-drill`): its data stack
+ * gets no AWS Backup plan and no vault of its own, so a drill leaves nothing behind.
+ */
+export const DRILL_CONTEXT_KEY = 'geusemaker:drill';
+
+/**
  * The termination lifecycle hook of every host's auto scaling group: when the group scales in (gm-ops stop, a
  * schedule, a replacement), the host stops cleanly (database flushed, vectors snapshotted, fence released) and
  * completes this hook before it is terminated.

@@ -127,7 +127,7 @@ describe('gm-ops backups', () => {
     const { code, stdout } = await runWith({ clients: aws.clients() }, 'backups', 'my-stack');
     expect(code).toBe(0);
     expect(stdout).toBe(
-      'my-stack has no backup sets yet (take one with `gm-ops backup my-stack`)\nfs-my-stack has no recovery points in AWS Backup yet (EFS automatic backups run once a day)\n',
+      'my-stack has no backup sets yet (take one with `gm-ops backup my-stack`)\nfs-my-stack has no recovery points in AWS Backup yet (the data stack\'s AWS Backup plan runs once a day, 05:00 UTC)\n',
     );
   });
 

@@ -114,7 +114,8 @@ function scaleFacts() {
     hostTypes: asg.Properties.MixedInstancesPolicy.LaunchTemplate.Overrides.map((o: { InstanceType: string }) => o.InstanceType) as string[],
     rootGb: BigInt(ltData.BlockDeviceMappings[0].Ebs.VolumeSize),
     main: services.main,
-    workers: { ...services.workers, min: target.Properties.MinCapacity as number, max: target.Properties.MaxCapacity as number },
+    // The workers' service has no DesiredCount (a deploy keeps what the scaling set): it runs its minimum at least.
+    workers: { ...services.workers, desired: services.workers.desired ?? (target.Properties.MinCapacity as number), min: target.Properties.MinCapacity as number, max: target.Properties.MaxCapacity as number },
     dbClass: db.Properties.DBInstanceClass as string,
     dbGb: BigInt(db.Properties.AllocatedStorage),
     nodeType: queue.Properties.CacheNodeType as string,

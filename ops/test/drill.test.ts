@@ -238,7 +238,7 @@ describe('the plan', () => {
     const doc = JSON.parse(stdout);
     expect(doc).toMatchObject({ deployment: 'my-stack', drill: 'my-stack-drill', confirmed: false, result: null, recoveryPoint: { arn: RP('NEW-2'), vault: 'aws/efs/automatic-backup-vault', created: '2026-11-28T05:10:00Z' } });
     expect(doc.command).toBe(
-      'npx cdk deploy GeuseData-my-stack-drill GeuseDev-my-stack-drill -c geusemaker:deployments={"my-stack-drill":{"tier":"dev","instanceSize":"large","retainedData":{"fileSystemId":"<restored file system>"}}} -c name=my-stack-drill --require-approval never',
+      'npx cdk deploy GeuseData-my-stack-drill GeuseDev-my-stack-drill -c geusemaker:deployments={"my-stack-drill":{"tier":"dev","instanceSize":"large","retainedData":{"fileSystemId":"<restored file system>"}}} -c name=my-stack-drill -c geusemaker:drill=my-stack-drill --require-approval never',
     );
   });
 });
@@ -307,7 +307,7 @@ describe('a drill that passes', () => {
     expect(createdSecrets.find((s) => s.name.endsWith('n8n-encryption-key'))?.value).toBe('value-of-geusemaker/my-stack/n8n-encryption-key');
     expect(stdout + stderr).not.toContain('value-of-');
     // The CDK app gets the drill deployment on the command line, on the copy, with the source's settings.
-    const context = ['-c', 'geusemaker:deployments={"my-stack-drill":{"tier":"dev","instanceSize":"large","retainedData":{"fileSystemId":"fs-0fedcba9876543210"}}}', '-c', 'name=my-stack-drill'];
+    const context = ['-c', 'geusemaker:deployments={"my-stack-drill":{"tier":"dev","instanceSize":"large","retainedData":{"fileSystemId":"fs-0fedcba9876543210"}}}', '-c', 'name=my-stack-drill', '-c', 'geusemaker:drill=my-stack-drill'];
     expect(runs).toEqual([
       ['npx', 'cdk', 'deploy', 'GeuseData-my-stack-drill', 'GeuseDev-my-stack-drill', ...context, '--require-approval', 'never'],
       ['npx', 'cdk', 'destroy', 'GeuseDev-my-stack-drill', 'GeuseData-my-stack-drill', ...context, '--force'],
@@ -345,12 +345,24 @@ describe('a drill that passes', () => {
 });
 
 describe('refusals, one line each, nothing done', () => {
+  it('a scale deployment: its database is RDS, which a drill could neither create cheaply nor remove', async () => {
+    aws.stacks.splice(0, aws.stacks.length);
+    aws.addDeployment({ name: 'my-stack', tier: 'scale', host: { id: 'i-0abc' } });
+    aws.stacks.find((s) => s.StackName === 'GeuseData-my-stack')!.Outputs = [{ OutputKey: 'FileSystemId', OutputValue: SOURCE_FS }];
+    const { code, stderr } = await drill('--yes');
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('gm-ops: my-stack runs the scale tier: its database is RDS');
+    expect(restoreJobs).toEqual([]);
+    expect(runs).toEqual([]);
+  });
+
   it('no backup: no completed recovery point', async () => {
     backup.on(ListRecoveryPointsByResourceCommand).resolves({ RecoveryPoints: [] });
     const { code, stderr } = await drill('--yes');
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toContain(`gm-ops: my-stack has no completed recovery point of ${SOURCE_FS} in AWS Backup to drill from — EFS automatic backups run once a day`);
+    expect(stderr).toContain(`gm-ops: my-stack has no completed recovery point of ${SOURCE_FS} in AWS Backup to drill from — the data stack's AWS Backup plan runs once a day (05:00 UTC)`);
     expect(restoreJobs).toEqual([]);
     expect(runs).toEqual([]);
   });

@@ -72,7 +72,8 @@ beforeEach(() => {
   fs.writeFileSync(path.join(dir, 'runtime', 'versions.env'), 'GM_RUNTIME_VERSION=2026.11.1\nGM_POSTGRES_IMAGE=postgres:17.9-alpine\n');
   fs.writeFileSync(path.join(dir, 'host', 'lib.sh'), LIB);
   fs.writeFileSync(path.join(dir, 'host', 'backup-lib.sh'), BACKUP_LIB);
-  fs.writeFileSync(path.join(dir, 'host', 'start.sh'), 'echo "start.sh" >>"$CALLS"\n');
+  // Records whether the credential import is required (migrate must fail when it fails).
+  fs.writeFileSync(path.join(dir, 'host', 'start.sh'), 'echo "start.sh${GM_CREDENTIALS_REQUIRED:+ credentials required}" >>"$CALLS"\n');
   for (const [name, body] of Object.entries(STUBS)) fs.writeFileSync(path.join(dir, 'bin', name), body.replace(/\\\$/g, '$'), { mode: 0o755 });
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -97,10 +98,11 @@ describe('restore into RDS (on the AI host)', () => {
       expect(docker).toHaveLength(3);
       expect(docker[0]).toMatch(/psql .* -c DROP DATABASE IF EXISTS "n8n_restore"; -c CREATE DATABASE "n8n_restore"; \| PGPASSWORD=set$/);
       expect(docker[1]).toMatch(/^docker run --rm -i --network host -e PGUSER -e PGPASSWORD -e PGHOST -e PGPORT -e PGSSLMODE postgres:17\.9-alpine pg_restore --dbname=n8n_restore --no-owner --no-privileges --single-transaction --exit-on-error \| PGPASSWORD=set$/);
-      expect(docker[2]).toMatch(/ALTER DATABASE "n8n" RENAME TO "n8n_replaced"; -c ALTER DATABASE "n8n_restore" RENAME TO "n8n"; -c DROP DATABASE "n8n_replaced" WITH \(FORCE\);/);
+      // Both renames in one transaction: a failure between them never leaves RDS without "n8n".
+      expect(docker[2]).toMatch(/-c BEGIN; ALTER DATABASE "n8n" RENAME TO "n8n_replaced"; ALTER DATABASE "n8n_restore" RENAME TO "n8n"; COMMIT; -c DROP DATABASE "n8n_replaced" WITH \(FORCE\);/);
       expect(done.join('\n')).not.toContain(PASSWORD);
       expect(done).toContain(`aws secretsmanager get-secret-value --region eu-west-1 --secret-id ${SECRET} --query SecretString --output text`);
-      expect(done.slice(-3)).toEqual(['compose stop --timeout 30 qdrant', `place-qdrant ${dir}/efs/backups/${SET}`, 'start.sh']);
+      expect(done.slice(-3)).toEqual(['compose stop --timeout 30 qdrant', `place-qdrant ${dir}/efs/backups/${SET}`, 'start.sh credentials required']);
     }
   });
 
@@ -117,7 +119,7 @@ describe('restore into RDS (on the AI host)', () => {
   it('a set without Qdrant data: Qdrant is left alone, start.sh still runs (it upserts the pre-wired credentials)', () => {
     const { stdout, calls: done } = run(restoreToRdsScript(SET, RDS)(TOKEN));
     expect(parseStep(stdout, TOKEN).exitCode).toBe(0);
-    expect(done.filter((c) => !c.startsWith('docker ') && !c.startsWith('aws '))).toEqual(['init migrate-restore', 'start.sh']);
+    expect(done.filter((c) => !c.startsWith('docker ') && !c.startsWith('aws '))).toEqual(['init migrate-restore', 'start.sh credentials required']);
   });
 
   it('a damaged set: exit 2 before anything touches the database', () => {

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { DERIVED_SECRET_PURPOSES, OUTPUT_KEYS, STORED_SECRET_PURPOSES, TAG_KEYS, parseSecretArns } from '../../ops/src/contract';
+import { DERIVED_SECRET_PURPOSES, OUTPUT_KEYS, STORED_SECRET_PURPOSES, TAG_KEYS, parseSecretArns, DRILL_CONTEXT_KEY } from '../../ops/src/contract';
 import { hostSubnetOutputKey, originSubnetOutputKey } from '../../lib/data/data-stack';
 import { existingVpcContext, synthDeployment } from '../helpers/app';
 import { coversPort, ingressRules, isWorldOpen } from '../helpers/network';
@@ -225,5 +225,16 @@ describe('data stack rebuilt around retained data', () => {
     template.hasOutput(OUTPUT_KEYS.fileSystemId, { Value: FS_ID });
     template.hasOutput(OUTPUT_KEYS.secretArns, { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
     expect(JSON.stringify(template.findOutputs(OUTPUT_KEYS.secretArns))).toContain('secret:geusemaker/my-stack/n8n-encryption-key');
+  });
+});
+
+describe('the throwaway deployment of a restore drill (-c geusemaker:drill=<name>)', () => {
+  test('gets no AWS Backup plan, vault or role, so a drill leaves nothing behind; other deployments keep theirs', () => {
+    const drill = synthDeployment('web-drill', { tier: 'dev' }, { [DRILL_CONTEXT_KEY]: 'web-drill' }).data;
+    drill.resourceCountIs('AWS::Backup::BackupVault', 0);
+    drill.resourceCountIs('AWS::Backup::BackupPlan', 0);
+    expect(Object.keys(drill.findOutputs('BackupRoleArn'))).toEqual([]);
+    const other = synthDeployment('web', { tier: 'dev' }, { [DRILL_CONTEXT_KEY]: 'web-drill' }).data;
+    other.resourceCountIs('AWS::Backup::BackupPlan', 1);
   });
 });

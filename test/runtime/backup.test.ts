@@ -82,7 +82,7 @@ describe('backup.sh', () => {
     const host = await runningHost({ GM_BACKUP_KEEP: '2' });
     for (const old of ['20200101T000000Z', '20200102T000000Z', '20200103T000000Z', '.tmp-20200104T000000Z']) {
       fs.mkdirSync(path.join(backupDir(), old), { recursive: true });
-      fs.writeFileSync(path.join(backupDir(), old, 'manifest.json'), '{}');
+      fs.writeFileSync(path.join(backupDir(), old, 'manifest.json'), `{"files":[{"name":"postgres.dump","bytes":1,"sha256":"${'0'.repeat(64)}"}]}`);
     }
 
     const result = await host.run('backup.sh');

@@ -78,7 +78,7 @@ describe('spot-watcher.sh', () => {
     host.curl('spot', '000', '', 1);
     host.curl('spot', 200, NOTICE, 2);
     const result = await host.run('spot-watcher.sh', { GM_SPOT_MAX_POLLS: '5' });
-    expect(result.code).toBe(0);
+    expect({ code: result.code, stderr: result.stderr }).toMatchObject({ code: 0 });
     expect(result.stderr).toContain('unexpected answer 000 from IMDS, still watching');
     expect(host.composeSubcommands()).toContain('stop');
   });

@@ -1,6 +1,7 @@
 import { ConfigError, DEPLOYMENTS_CONTEXT_KEY, loadDeployments } from '../../lib/config/load-config';
 import { fargateSizeProblem, scaleOptions } from '../../lib/config/scale-schema';
 
+const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab';
 const declared = (deployments: Record<string, unknown>) => (key: string) => (key === DEPLOYMENTS_CONTEXT_KEY ? deployments : undefined);
 
 function errorOf(deployments: Record<string, unknown>): string {
@@ -30,6 +31,12 @@ test('a scale deployment loads with its options, defaults filled in', () => {
   expect(scaleOptions(config.scale).workers).toMatchObject({ min: 1, max: 10, concurrency: 10 });
 });
 
+test('a domain of the user\'s own loads with its us-east-1 certificate, as on automation', () => {
+  const [config] = loadDeployments(declared({ own: { tier: 'scale', scale: { domainName: 'n8n.example.com', certificateArn: CERT } } }));
+  expect(scaleOptions(config.scale)).toMatchObject({ domainName: 'n8n.example.com', certificateArn: CERT });
+  expect(scaleOptions(undefined).domainName).toBeUndefined();
+});
+
 test.each([
   ['scale options on another tier', { tier: 'automation', scale: { workers: { max: 2 } } },
     'Invalid configuration: geusemaker:deployments.x.scale = {"workers":{"max":2}}: options for tier scale given, but the tier is automation; a deployment has one compute tier at a time — remove them or set tier to scale'],
@@ -42,7 +49,15 @@ test.each([
   ['a host schedule on the scale tier', { tier: 'scale', schedule: { timeZone: 'UTC', start: '08:00', stop: '20:00' } },
     'Invalid configuration: geusemaker:deployments.x.schedule = {"timeZone":"UTC","start":"08:00","stop":"20:00"}: the scale tier\'s n8n runs on ECS, which a host schedule does not stop: remove schedule (set scale.workers.min to 0 to pay for no idle worker)'],
   ['an unknown scale setting', { tier: 'scale', scale: { workerz: {} } },
-    'Invalid configuration: geusemaker:deployments.x.scale: unknown setting "workerz"; allowed: main, workers, webhooks, database, queue, idleTimeoutSeconds'],
+    'Invalid configuration: geusemaker:deployments.x.scale: unknown setting "workerz"; allowed: domainName, certificateArn, main, workers, webhooks, database, queue, idleTimeoutSeconds'],
+  ['a domain of one\'s own without its certificate', { tier: 'scale', scale: { domainName: 'n8n.example.com' } },
+    'Invalid configuration: geusemaker:deployments.x.scale.domainName = "n8n.example.com": a domain of your own needs scale.certificateArn too (an ACM certificate for it in us-east-1); remove domainName to use the distribution\'s own *.cloudfront.net name'],
+  ['a certificate without the domain it names', { tier: 'scale', scale: { certificateArn: CERT } },
+    `Invalid configuration: geusemaker:deployments.x.scale.certificateArn = "${CERT}": a certificate needs scale.domainName too (the name it was issued for); remove certificateArn to use the distribution's own *.cloudfront.net name`],
+  ['a certificate CloudFront cannot serve (not in us-east-1)', { tier: 'scale', scale: { domainName: 'n8n.example.com', certificateArn: CERT.replace('us-east-1', 'eu-west-1') } },
+    `Invalid configuration: geusemaker:deployments.x.scale.certificateArn = "${CERT.replace('us-east-1', 'eu-west-1')}": CloudFront serves ACM certificates from us-east-1 only, this one is in eu-west-1: request or import it in us-east-1`],
+  ['a domain name that is not one', { tier: 'scale', scale: { domainName: 'N8N.Example.com', certificateArn: CERT } },
+    'Invalid configuration: geusemaker:deployments.x.scale.domainName = "N8N.Example.com": expected a lowercase DNS name such as n8n.example.com'],
 ])('%s is refused in one line', (_what, settings, message) => {
   const error = errorOf({ x: settings });
   expect(error).toBe(message);

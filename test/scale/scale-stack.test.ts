@@ -1,4 +1,4 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import {
   SCALE_BACKLOG_METRIC, SCALE_OUTPUT_KEYS, OUTPUT_KEYS, computeStackName, dataStackName, scaleDataStackName,
 } from '../../ops/src/contract';
@@ -53,7 +53,8 @@ describe('the n8n processes', () => {
   test('workers run on Fargate Spot only (x86_64: Fargate Spot runs no arm64 task), n8n worker --concurrency N', () => {
     const workers = service(demo().compute, 'Workers');
     expect(workers.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
-    expect(workers.DesiredCount).toBe(1);
+    // No count in the template: a deploy keeps the workers the backlog scaling started (a new service starts with 1).
+    expect(workers.DesiredCount).toBeUndefined();
     expect(taskOf('demo', 'Workers').RuntimePlatform.CpuArchitecture).toBe('X86_64');
     const worker = n8nContainers('demo').find((c) => c.task.startsWith('Workers'))!;
     expect(worker.EntryPoint).toEqual(['tini', '--', 'n8n']);
@@ -177,11 +178,11 @@ describe('data that outlives the compute', () => {
     scaleData.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres17', Parameters: { 'rds.force_ssl': '1' } });
   });
 
-  test('the database password is a generated secret kept when the stack goes (the snapshot still wants it)', () => {
-    demo().scaleData.hasResource('AWS::SecretsManager::Secret', {
-      Properties: Match.objectLike({ Name: 'geusemaker/demo/database' }),
-      UpdateReplacePolicy: 'Retain',
-    });
+  test('the database password is a generated secret kept when the stack goes (the snapshot still wants it), with no fixed name to block a new stack', () => {
+    const secrets = Object.values(demo().scaleData.findResources('AWS::SecretsManager::Secret', { UpdateReplacePolicy: 'Retain' }))
+      .filter((s) => JSON.stringify(s.Properties.GenerateSecretString ?? {}).includes('username'));
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0].Properties.Name).toBeUndefined();
   });
 
   test('Multi-AZ is a setting; without deletion protection the database still leaves a final snapshot', () => {
@@ -275,6 +276,38 @@ describe('entry, webhook processors, AI host, outputs', () => {
     for (const process of ['main=', 'worker=', 'runner=']) expect(logGroups).toContain(process);
     for (const key of ['databaseEndpoint', 'databaseInstanceId', 'databaseName', 'databaseSecretArn', 'queueEndpoint', 'queueReplicationGroupId', 'queueAuthSecretArn'] as const) {
       scaleData.hasOutput(SCALE_OUTPUT_KEYS[key], {});
+    }
+  });
+});
+
+describe('a domain of the user\'s own (scale.domainName + scale.certificateArn)', () => {
+  const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0f8c6a1e-1234-4bcd-9abc-0123456789ab';
+  let compute: Template;
+  // One more synthesis, of one deployment: a domain and a webhook processor, so every n8n role is looked at.
+  beforeAll(() => ({ compute } = synthDeployment('own', { tier: 'scale', scale: { domainName: 'n8n.example.com', certificateArn: CERT, webhooks: { count: 1 } } })));
+  const n8nEnv = (t: Template) => containers(t).filter((c) => c.Name === 'n8n').map((c) => ({ task: c.task, env: env(c) }));
+
+  test('CloudFront serves the name with the certificate, TLS 1.2 or later (TLSv1.2_2021), SNI', () => {
+    const config = Object.values(compute.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig;
+    expect(config.Aliases).toEqual(['n8n.example.com']);
+    expect(config.ViewerCertificate).toEqual({ AcmCertificateArn: CERT, MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' });
+    compute.hasOutput(OUTPUT_KEYS.entryUrl, { Value: 'https://n8n.example.com/' });
+  });
+
+  test('n8n\'s editor base and webhook URL are https://<domainName>/ on the main, the webhook processors and the workers', () => {
+    const processes = n8nEnv(compute);
+    expect(processes.map((p) => ['Main', 'Webhooks', 'Workers'].find((role) => p.task.startsWith(role))).sort()).toEqual(['Main', 'Webhooks', 'Workers']);
+    for (const { env: settings } of processes) {
+      expect(settings).toMatchObject({ N8N_WEBHOOK_URL: 'https://n8n.example.com/', N8N_EDITOR_BASE_URL: 'https://n8n.example.com/' });
+    }
+  });
+
+  test('without a domain the URLs are the distribution\'s own https://<id>.cloudfront.net/, on every n8n process', () => {
+    const config = Object.values(demo().compute.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig;
+    expect(config.Aliases).toBeUndefined();
+    for (const { env: settings } of n8nEnv(demo().compute)) {
+      expect(JSON.stringify(settings.N8N_WEBHOOK_URL)).toMatch(/^\{"Fn::Join":\["",\["https:\/\/",\{"Fn::GetAtt":\["EntryDistribution[0-9A-F]+","DomainName"\]\},"\/"\]\]\}$/);
+      expect(settings.N8N_EDITOR_BASE_URL).toEqual(settings.N8N_WEBHOOK_URL);
     }
   });
 });

@@ -109,7 +109,7 @@ export async function runBackups(io: CommandIO, options: { name: string; json: b
     }
     const of = recovery.fileSystemId ? `${recovery.fileSystemId} in AWS Backup` : 'its file system in AWS Backup';
     if (recovery.problem) io.write(`Recovery points of ${of}: not readable (${recovery.problem})\n`);
-    else if (recovery.points.length === 0) io.write(`${recovery.fileSystemId} has no recovery points in AWS Backup yet (EFS automatic backups run once a day)\n`);
+    else if (recovery.points.length === 0) io.write(`${recovery.fileSystemId} has no recovery points in AWS Backup yet (the data stack's AWS Backup plan runs once a day, 05:00 UTC)\n`);
     else io.write(`Recovery points of ${of} (newest first)\n${recovery.points.map(recoveryPointRow).join('\n')}\n`);
     if (setsProblem) throw setsProblem;
     return ExitCode.ok;

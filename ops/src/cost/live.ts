@@ -2,7 +2,8 @@
  * A running deployment as a cost inventory, read from AWS: the host (its auto scaling group, type,
  * market, AZ, launch time), its volumes, the public IPv4 addresses of the host and the load balancer
  * (their network interfaces, found by security group), the EFS file system's metered size, the load
- * balancer and CloudFront of the compute stack, NAT gateways in the VPC (none by design), the secrets.
+ * balancer and CloudFront of the compute stack, NAT gateways in the VPC (none by design), the secrets. A scale
+ * deployment adds its ECS services, database, queue, hosted zones, alarms and custom metrics (live-scale.ts).
  */
 import { ListStackResourcesCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeNatGatewaysCommand, DescribeNetworkInterfacesCommand, DescribeVolumesCommand, type EC2Client } from '@aws-sdk/client-ec2';
@@ -14,7 +15,9 @@ import { findDeployment } from '../discovery/deployments';
 import { autoScalingGroupOf, resolveHosts, type HostInfo } from '../discovery/hosts';
 import { UsageProblem } from '../errors';
 import { ebsStorageKey } from './catalogue';
+import { scaleCostParts, type ScaleCostParts } from './live-scale';
 import { Decimal } from './decimal';
+import { secretsParts } from './scale-parts';
 import { CLOUDFRONT_FUNCTION_INVOCATIONS, type CostInventory, type CostPart, type CostResource } from './model';
 
 const GIB = Decimal.of(1024 * 1024 * 1024);
@@ -58,11 +61,13 @@ interface PublicAddresses {
   readonly host: number;
   readonly loadBalancer: number;
   readonly other: number;
+  /** On the network interfaces of ECS tasks (awsvpc): priced with their service, from its running count. */
+  readonly task: number;
 }
 
 /** Public IPv4 addresses on the network interfaces of these security groups, by owner. */
 async function publicAddresses(ec2: EC2Client, groupIds: readonly string[]): Promise<PublicAddresses> {
-  const counts = { host: 0, loadBalancer: 0, other: 0 };
+  const counts = { host: 0, loadBalancer: 0, other: 0, task: 0 };
   let nextToken: string | undefined;
   const seen = new Set<string>();
   do {
@@ -71,7 +76,9 @@ async function publicAddresses(ec2: EC2Client, groupIds: readonly string[]): Pro
       const ips = new Set<string>();
       if (eni.Association?.PublicIp) ips.add(eni.Association.PublicIp);
       for (const privateIp of eni.PrivateIpAddresses ?? []) if (privateIp.Association?.PublicIp) ips.add(privateIp.Association.PublicIp);
-      const owner = eni.Attachment?.InstanceId ? 'host' : (eni.Description ?? '').startsWith('ELB ') ? 'loadBalancer' : 'other';
+      const description = eni.Description ?? '';
+      // A Fargate task's interface is described by its ECS attachment: "arn:aws:ecs:<region>:<account>:attachment/<id>".
+      const owner = eni.Attachment?.InstanceId ? 'host' : description.startsWith('ELB ') ? 'loadBalancer' : /^arn:aws[a-z-]*:ecs:/.test(description) ? 'task' : 'other';
       for (const ip of ips) {
         if (seen.has(ip)) continue;
         seen.add(ip);
@@ -201,7 +208,7 @@ export async function deploymentInventory(clients: AwsClients, name: string): Pr
     data?.outputs[OUTPUT_KEYS.hostSecurityGroupId],
     ...computeResources.filter((r) => r.type === 'AWS::EC2::SecurityGroup' && present(r)).map((r) => r.physicalId),
   ].filter((id): id is string => Boolean(id && id.startsWith('sg-')));
-  let addresses: PublicAddresses = { host: host?.publicIp && host.state === 'running' ? 1 : 0, loadBalancer: 0, other: 0 };
+  let addresses: PublicAddresses = { host: host?.publicIp && host.state === 'running' ? 1 : 0, loadBalancer: 0, other: 0, task: 0 };
   if (groupIds.length > 0) addresses = await publicAddresses(clients.ec2, [...new Set(groupIds)]);
   if (addresses.host > 0) {
     hostParts.push({ kind: 'fixed', key: 'vpc:public-ipv4', name: `Public IPv4 address${addresses.host > 1 ? `es (${addresses.host})` : ''}`, hourlyQuantity: Decimal.of(addresses.host), withHost: true });
@@ -253,6 +260,16 @@ export async function deploymentInventory(clients: AwsClients, name: string): Pr
     });
   }
 
+  // The scale tier: ECS services, hosted zones, custom metrics, alarms; its database and queue whatever the compute.
+  const scale: ScaleCostParts = await scaleCostParts(clients, {
+    name,
+    compute: compute?.role === 'scale' ? compute : undefined,
+    computeResources,
+    listResources: (stack) => listStackResources(clients.cloudFormation, stack),
+  });
+  resources.push(...scale.resources);
+  notes.push(...scale.notes);
+
   // The data: EFS, NAT gateways of the VPC, secrets.
   const fileSystemId = data?.outputs[OUTPUT_KEYS.fileSystemId] || dataResources.find((r) => r.type === 'AWS::EFS::FileSystem' && present(r))?.physicalId;
   if (fileSystemId && data) {
@@ -278,16 +295,15 @@ export async function deploymentInventory(clients: AwsClients, name: string): Pr
       nextToken = page?.NextToken;
     } while (nextToken);
   }
-  const secretCount = deploymentSecrets(data?.outputs[OUTPUT_KEYS.secretArns], [...dataResources, ...computeResources]).size;
+  const secrets = deploymentSecrets(data?.outputs[OUTPUT_KEYS.secretArns], [...dataResources, ...computeResources, ...scale.dataResources]);
+  for (const arn of scale.secretArns) secrets.add(arn);
+  const secretCount = secrets.size;
   if (secretCount > 0) {
     resources.push({
       name: `Secrets (${secretCount})`,
       type: 'AWS::SecretsManager::Secret',
       stack: data?.stackName,
-      parts: [
-        { kind: 'fixed', key: 'secrets:secret', name: 'Secrets', monthlyQuantity: Decimal.of(secretCount) },
-        { kind: 'usage', key: 'secrets:api', name: 'API requests' },
-      ],
+      parts: secretsParts(secretCount),
     });
   }
   return { kind: 'deployment', subject: name, region, resources, notPriced: [], notes };

@@ -7,10 +7,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageProblem } from '../errors';
-import { SCALE_BACKLOG_METRIC } from '../contract';
-import { ebsStorageKey, elasticacheNodeKey, fargateKey, fargateSpotKey, rdsInstanceKey, type FargateArchitecture } from './catalogue';
+import { ebsStorageKey, type FargateArchitecture } from './catalogue';
 import { Decimal } from './decimal';
 import { CLOUDFRONT_FUNCTION_INVOCATIONS, type CostPart, type CostResource, type HostSchedule, type InstancePart, type Market, type ScheduledActionInfo } from './model';
+import {
+  CACHE_NODE_TYPE,
+  HOSTED_ZONE_PART,
+  PUBLISHED_METRICS,
+  RDS_INSTANCE_CLASS,
+  alarmsPart,
+  cacheNodesPart,
+  customMetricsPart,
+  databaseParts,
+  fargateServiceName,
+  fargateTaskParts,
+  secretsParts,
+} from './scale-parts';
 
 type Json = unknown;
 interface Resource {
@@ -151,15 +163,6 @@ export interface TemplateOptions {
   readonly workers?: number;
 }
 
-/** The metrics a Lambda function of the scale tier publishes (contract SCALE_BACKLOG_METRIC), by its METRIC_NAMESPACE. */
-const PUBLISHED_METRICS: Readonly<Record<string, readonly string[]>> = {
-  [SCALE_BACKLOG_METRIC.namespace]: [SCALE_BACKLOG_METRIC.backlogPerWorker, SCALE_BACKLOG_METRIC.waitingJobs],
-};
-
-/** "0.5 vCPU", "2 GB": Fargate's CPU units (1024 = 1 vCPU) and MiB as the units it is billed in. */
-const vcpuText = (cpu: number) => `${Decimal.of(cpu).div(1024).toString()} vCPU`;
-const gbText = (mib: number) => `${Decimal.of(mib).div(1024).toString()} GB`;
-
 export function templateInventory(file: string, region: string, options: TemplateOptions = {}): TemplateInventory {
   const template = readTemplate(file);
   const stack = path.basename(file).replace(/\.template\.json$/, '').replace(/\.json$/, '');
@@ -270,8 +273,9 @@ export function templateInventory(file: string, region: string, options: Templat
     const spot = providers.length > 0 && providers.every((c) => c === 'FARGATE_SPOT');
     const mixed = providers.includes('FARGATE') && providers.includes('FARGATE_SPOT');
     if (mixed) notes.push(`${logicalId}: a strategy mixing FARGATE and FARGATE_SPOT is priced as on-demand Fargate (the most it costs)`);
-    const desired = asNumber(resolve(p.DesiredCount)) ?? 1;
     const bounds = scalingBounds(logicalId);
+    // Without a DesiredCount (a scaled service: a deploy keeps its count) it runs at least its minimum.
+    const desired = asNumber(resolve(p.DesiredCount)) ?? bounds?.min ?? 1;
     let count = desired;
     let countNote = `desired count ${desired}`;
     if (bounds) {
@@ -287,42 +291,13 @@ export function templateInventory(file: string, region: string, options: Templat
       }
     }
     const network = asObject(asObject(p.NetworkConfiguration)?.AwsvpcConfiguration) ?? {};
-    const publicIp = resolve(network.AssignPublicIp) === 'ENABLED';
-    const capacity = spot ? 'FARGATE_SPOT' : 'FARGATE';
-    const platformText = `Linux/${architecture === 'arm' ? 'ARM64' : 'x86_64'}`;
-    const times = count === 1 ? '' : ` x ${count}`;
-    const vcpu = Decimal.of(cpu).div(1024);
-    const gb = Decimal.of(memory).div(1024);
-    const spotNote = spot
-      ? 'Fargate Spot: the total counts it at the on-demand Fargate price (the most it costs); the typical-spot figure at the dated typical Fargate Spot price'
-      : undefined;
-    const parts: CostPart[] = [
-      {
-        kind: 'fixed',
-        key: fargateKey(architecture, 'vcpu'),
-        name: `Fargate vCPU (${capacity}, ${platformText}, ${vcpuText(cpu)}${times})`,
-        hourlyQuantity: vcpu.mul(count),
-        withHost: true,
-        ...(spot ? { typicalSpotKey: architecture === 'x86' ? fargateSpotKey('vcpu') : `fargate-spot:linux-arm:vcpu`, note: spotNote } : {}),
-      },
-      {
-        kind: 'fixed',
-        key: fargateKey(architecture, 'gb'),
-        name: `Fargate memory (${capacity}, ${platformText}, ${gbText(memory)}${times})`,
-        hourlyQuantity: gb.mul(count),
-        withHost: true,
-        ...(spot ? { typicalSpotKey: architecture === 'x86' ? fargateSpotKey('gb') : `fargate-spot:linux-arm:gb` } : {}),
-      },
-    ];
-    if (publicIp) {
-      parts.push({ kind: 'fixed', key: 'vpc:public-ipv4', name: `Public IPv4 address (AssignPublicIp, one per task${times})`, hourlyQuantity: Decimal.of(count), withHost: true });
-    }
+    const tasks = { cpu, memory, architecture, spot, count, publicIp: resolve(network.AssignPublicIp) === 'ENABLED' };
     return {
-      name: `ECS service ${logicalId} (${count} task${count === 1 ? '' : 's'}, ${vcpuText(cpu)} / ${gbText(memory)} each; ${countNote})`,
+      name: fargateServiceName(logicalId, tasks, countNote),
+      parts: fargateTaskParts(tasks),
       type: 'AWS::ECS::Service',
       id: logicalId,
       stack,
-      parts,
     };
   };
 
@@ -465,35 +440,23 @@ export function templateInventory(file: string, region: string, options: Templat
       case 'AWS::RDS::DBInstance': {
         const instanceClass = resolve(p.DBInstanceClass);
         const engine = String(resolve(p.Engine) ?? '');
-        if (typeof instanceClass !== 'string' || !/^db\.[a-z0-9-]+\.[a-z0-9-]+$/.test(instanceClass) || engine !== 'postgres') {
+        if (typeof instanceClass !== 'string' || !RDS_INSTANCE_CLASS.test(instanceClass) || engine !== 'postgres') {
           notes.push(`${logicalId}: only RDS PostgreSQL with a literal instance class is priced by gm-ops (${engine || 'engine unknown'}, ${String(instanceClass ?? 'class computed')})`);
           skip(type);
           break;
         }
-        const multiAz = resolve(p.MultiAZ) === true || resolve(p.MultiAZ) === 'true';
-        const storageType = String(resolve(p.StorageType) ?? 'gp2');
-        const storage = asNumber(resolve(p.AllocatedStorage));
-        const retention = asNumber(resolve(p.BackupRetentionPeriod));
-        const parts: CostPart[] = [
-          { kind: 'fixed', key: rdsInstanceKey(engine, instanceClass, multiAz), name: `DB instance (PostgreSQL, ${instanceClass}, ${multiAz ? 'Multi-AZ: primary and standby' : 'Single-AZ'})`, hourlyQuantity: HOURLY_ONE },
-        ];
-        if (storageType === 'gp3' && storage !== undefined) {
-          parts.push({
-            kind: 'fixed',
-            key: 'rds:gp3:storage',
-            name: `Storage (gp3, ${storage} GB${multiAz ? ' x 2: the standby has its own' : ''})`,
-            monthlyQuantity: Decimal.of(multiAz ? storage * 2 : storage),
-            ...(asNumber(resolve(p.MaxAllocatedStorage)) ? { note: `storage autoscaling may grow it to ${asNumber(resolve(p.MaxAllocatedStorage))} GB, billed as it grows` } : {}),
-          });
-        } else {
-          notes.push(`${logicalId}: RDS ${storageType} storage${storage === undefined ? ' of a computed size' : ''} is not priced by gm-ops`);
-        }
-        parts.push({
-          kind: 'usage',
-          key: 'rds:backup',
-          name: 'Backup storage',
-          note: `automated backups${retention !== undefined ? ` (${retention} days)` : ''} and snapshots: free up to the provisioned storage, then per GB-month`,
-        });
+        const parts = databaseParts(
+          {
+            instanceClass,
+            multiAz: resolve(p.MultiAZ) === true || resolve(p.MultiAZ) === 'true',
+            storageType: String(resolve(p.StorageType) ?? 'gp2'),
+            storageGb: asNumber(resolve(p.AllocatedStorage)),
+            maxStorageGb: asNumber(resolve(p.MaxAllocatedStorage)),
+            retentionDays: asNumber(resolve(p.BackupRetentionPeriod)),
+          },
+          logicalId,
+          notes,
+        );
         resources.push({ name: `Database ${logicalId}`, type, id: logicalId, stack, parts });
         break;
       }
@@ -505,7 +468,7 @@ export function templateInventory(file: string, region: string, options: Templat
         const nodes = group
           ? asNumber(resolve(p.NumCacheClusters)) ?? (asNumber(resolve(p.NumNodeGroups)) ?? 1) * ((asNumber(resolve(p.ReplicasPerNodeGroup)) ?? 0) + 1)
           : asNumber(resolve(p.NumCacheNodes)) ?? 1;
-        if (typeof nodeType !== 'string' || !/^cache\.[a-z0-9-]+\.[a-z0-9-]+$/.test(nodeType) || (engine !== 'valkey' && engine !== 'redis')) {
+        if (typeof nodeType !== 'string' || !CACHE_NODE_TYPE.test(nodeType) || (engine !== 'valkey' && engine !== 'redis')) {
           notes.push(`${logicalId}: only node-based Valkey and Redis OSS with a literal node type are priced by gm-ops`);
           skip(type);
           break;
@@ -515,12 +478,7 @@ export function templateInventory(file: string, region: string, options: Templat
           type,
           id: logicalId,
           stack,
-          parts: [{
-            kind: 'fixed',
-            key: elasticacheNodeKey(engine, nodeType),
-            name: `Cache nodes (${engine === 'valkey' ? 'Valkey' : 'Redis OSS'}, ${nodeType}${nodes > 1 ? ` x ${nodes}` : ''})`,
-            hourlyQuantity: Decimal.of(nodes),
-          }],
+          parts: [cacheNodesPart(engine, nodeType, nodes)],
         });
         break;
       }
@@ -530,7 +488,7 @@ export function templateInventory(file: string, region: string, options: Templat
           type,
           id: logicalId,
           stack,
-          parts: [{ kind: 'fixed', key: 'route53:hosted-zone', name: 'Hosted zone', monthlyQuantity: HOURLY_ONE }],
+          parts: [HOSTED_ZONE_PART],
         });
         break;
       case 'AWS::CloudWatch::Alarm':
@@ -549,9 +507,7 @@ export function templateInventory(file: string, region: string, options: Templat
             type: 'AWS::CloudWatch::Metric',
             id: logicalId,
             stack,
-            parts: [
-              { kind: 'fixed', key: 'cloudwatch:metric', name: `Custom metrics (${metrics.join(', ')})`, monthlyQuantity: Decimal.of(metrics.length) },
-            ],
+            parts: [customMetricsPart(metrics)],
           });
         }
         break;
@@ -579,7 +535,7 @@ export function templateInventory(file: string, region: string, options: Templat
       type: 'AWS::CloudWatch::Alarm',
       id: alarms.join(','),
       stack,
-      parts: [{ kind: 'fixed', key: 'cloudwatch:alarm', name: 'Alarms (standard resolution)', monthlyQuantity: Decimal.of(alarms.length) }],
+      parts: [alarmsPart(alarms.length)],
     });
   }
   const targetTracking = Object.values(all).filter((r) => r.Type === 'AWS::ApplicationAutoScaling::ScalingPolicy' && resolve(r.Properties?.PolicyType) === 'TargetTrackingScaling').length;
@@ -592,10 +548,7 @@ export function templateInventory(file: string, region: string, options: Templat
       type: 'AWS::SecretsManager::Secret',
       id: secrets.join(','),
       stack,
-      parts: [
-        { kind: 'fixed', key: 'secrets:secret', name: 'Secrets', monthlyQuantity: Decimal.of(secrets.length) },
-        { kind: 'usage', key: 'secrets:api', name: 'API requests' },
-      ],
+      parts: secretsParts(secrets.length),
     });
   }
   return { file, stack, resources, notPriced, notes, ...(scheduledActions.length > 0 ? { schedule: { actions: scheduledActions } } : {}) };

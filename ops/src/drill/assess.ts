@@ -19,6 +19,7 @@ import {
   dataStackName,
   secretName,
   type Tier,
+  DRILL_CONTEXT_KEY,
 } from '../contract';
 import { findDeployment, type Deployment } from '../discovery/deployments';
 import { DeploymentNotFound, OpsError, UsageProblem } from '../errors';
@@ -200,7 +201,7 @@ export async function assessDrill(clients: AwsClients, source: string, options: 
     if (!recoveryPoint) {
       throw new OpsError(
         `${source} has no completed recovery point of ${fileSystemId} in AWS Backup to drill from${points.length > 0 ? ` (${points.length} not completed)` : ''}`,
-        `EFS automatic backups run once a day; see \`gm-ops backups ${source}\``,
+        `the data stack's AWS Backup plan runs once a day (05:00 UTC); see \`gm-ops backups ${source}\``,
       );
     }
   }
@@ -227,6 +228,12 @@ export async function assessDrill(clients: AwsClients, source: string, options: 
 
   const running = deployment.compute?.role && deployment.compute.role !== 'data' ? deployment.compute.role : undefined;
   const { entry, tier, from } = drillEntry(options.project, source, running);
+  if (tier === 'scale') {
+    throw new OpsError(
+      `${source} runs the scale tier: its database is RDS, which a drill deployment would have to create and could not remove (deletion protection), and its backup sets hold vectors only`,
+      'the database has RDS automated backups and a final snapshot; drill a single-host deployment',
+    );
+  }
   const stacks = { data: dataStackName(drill), compute: computeStackName(tier, drill) };
   const restoreRole = options.restoreRole ?? deployment.data?.outputs[OUTPUT_KEYS.backupRoleArn] ?? defaultRestoreRole(recoveryPoint.arn);
   const creationToken = `${creationTokenPrefix(drill)}${options.now}`;
@@ -244,6 +251,6 @@ export async function assessDrill(clients: AwsClients, source: string, options: 
 /** `-c` arguments that give the CDK app the drill deployment (load-config.ts: a JSON string, one name selected). */
 export function cdkContextArgs(plan: DrillPlan, fileSystemId: string): string[] {
   const deployments = { [plan.drill]: { ...plan.entry, retainedData: { fileSystemId } } };
-  return ['-c', `${DEPLOYMENTS_CONTEXT_KEY}=${JSON.stringify(deployments)}`, '-c', `name=${plan.drill}`];
+  return ['-c', `${DEPLOYMENTS_CONTEXT_KEY}=${JSON.stringify(deployments)}`, '-c', `name=${plan.drill}`, '-c', `${DRILL_CONTEXT_KEY}=${plan.drill}`];
 }
 

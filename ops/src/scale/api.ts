@@ -8,7 +8,7 @@
  * credentials. When they are not installed gm-ops says so in one line instead of crashing. Tests put their fake on
  * the AWS clients object as `scale` (see {@link scaleApiOf}).
  */
-import type { AwsClients } from '../aws/clients';
+import { callBounds, type AwsClients } from '../aws/clients';
 import { OpsError } from '../errors';
 
 // ----- ECS (JSON 1.1; DescribeServices, ListTasks, DescribeTasks) -----
@@ -143,14 +143,21 @@ function load(pkg: string): SdkModule {
 }
 
 /** The real API: one SDK client per service, created on first use with the CloudFormation client's region and credentials. */
-export function sdkScaleApi(clients: AwsClients): ScaleApi {
-  const config = clients.cloudFormation.config as unknown as { region: unknown; credentials: unknown; maxAttempts?: unknown };
+export function sdkScaleApi(clients: AwsClients, env: NodeJS.ProcessEnv = process.env): ScaleApi {
+  const config = clients.cloudFormation.config as unknown as { region: unknown; credentials: unknown };
+  // The bounds of every other client (ops/src/aws/clients.ts): an endpoint that never answers ends the command.
+  const bounds = callBounds(env);
   const cache = new Map<string, SdkClient>();
   const call = async <T>(pkg: string, clientName: string, commandName: string, input: unknown): Promise<T> => {
     const sdk = load(pkg);
     let client = cache.get(pkg);
     if (!client) {
-      client = new sdk[clientName]({ region: config.region, credentials: config.credentials, maxAttempts: config.maxAttempts }) as SdkClient;
+      client = new sdk[clientName]({
+        region: config.region,
+        credentials: config.credentials,
+        maxAttempts: bounds.maxAttempts,
+        requestHandler: { connectionTimeout: bounds.connectionTimeout, requestTimeout: bounds.requestTimeout, throwOnRequestTimeout: true },
+      }) as SdkClient;
       cache.set(pkg, client);
     }
     return (await client.send(new sdk[commandName](input))) as T;

@@ -137,7 +137,8 @@ export function restoreToRdsScript(set: string, rds: RdsTarget): (token: string)
         '  gm_die 1 "migrate: pg_restore into RDS failed: ${output//$\'\\n\'/ }"',
         'fi',
         `output=$(sql -c ${shellQuote(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${db}' AND pid <> pg_backend_pid();`)} \\`,
-        `  -c ${shellQuote(`ALTER DATABASE "${db}" RENAME TO "${db}_replaced";`)} -c ${shellQuote(`ALTER DATABASE "${db}_restore" RENAME TO "${db}";`)} \\`,
+        // Both renames in one transaction (allowed for RENAME; tried on PostgreSQL 15): never a moment without "${db}".
+        `  -c ${shellQuote(`BEGIN; ALTER DATABASE "${db}" RENAME TO "${db}_replaced"; ALTER DATABASE "${db}_restore" RENAME TO "${db}"; COMMIT;`)} \\`,
         `  -c ${shellQuote(`DROP DATABASE "${db}_replaced" WITH (FORCE);`)} 2>&1) || gm_die 1 "migrate: swapping the restored database in failed: \${output//$'\\n'/ }"`,
         'gm_info "migrate: $set restored into RDS"',
         'if [[ -f "$set_dir/qdrant.snapshot" ]]; then',
@@ -145,8 +146,9 @@ export function restoreToRdsScript(set: string, rds: RdsTarget): (token: string)
         '  gm_restore_place_qdrant "$set_dir" || gm_die 1 "migrate: the Qdrant snapshot could not be placed"',
         'fi',
         // start.sh restores the placed snapshot into Qdrant and, as on every start, upserts the pre-wired credentials
-        // (fixed ids) into n8n's database: the restored single-host credentials then point at this AI host.
-        `bash ${HOST_DIR}/start.sh || gm_die 1 "migrate: start.sh on the AI host failed after the restore"`,
+        // (fixed ids) into n8n's database: the restored single-host credentials then point at this AI host. A failed
+        // import only warns on an ordinary start; here it must fail the migration (GM_CREDENTIALS_REQUIRED).
+        `GM_CREDENTIALS_REQUIRED=true bash ${HOST_DIR}/start.sh || gm_die 1 "migrate: start.sh on the AI host failed after the restore"`,
         'echo "note restored"',
       ].join('\n'),
     );

@@ -1,3 +1,4 @@
+/** A system test (npm run test:system, run by CI): the CDK entry point as a real process, as `cdk synth` starts it. */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
