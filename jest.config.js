@@ -9,6 +9,8 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
   testTimeout: 60000,
+  // Host-script suites retry a failing test twice (test/helpers/retry-host-scripts.ts says why).
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/retry-host-scripts.ts'],
   // Every core: most suites wait on bash subprocesses or synthesis, and jest's default leaves one core idle.
   maxWorkers: '100%',
 };
