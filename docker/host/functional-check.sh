@@ -16,7 +16,9 @@
 #             without the token the same crawl is refused
 #
 # On the scale tier's AI host (GM_ROLE=ai-services) the checks are qdrant, ollama and crawl4ai: n8n and its database
-# run on ECS and RDS, where gm-ops checks them; asking for postgres or n8n there is a usage error.
+# run on ECS and RDS. `--service n8n` there checks the scale tier's n8n from inside the VPC, through its load balancer
+# (GM_N8N_CHECK_URL): the owner logs in and sees the credentials this host imported into RDS. It is never part of the
+# default set, so the AI host's boot does not wait on n8n. Asking for postgres there is a usage error.
 #
 # stdout: one line per service, "<service> ok <detail>" or "<service> FAIL <reason>"; with --json
 # one object per line: {"service":"n8n","ok":true,"ms":123,"detail":"..."}. Exit codes: 0 every
@@ -25,7 +27,8 @@
 #
 # Settings (host.env or environment): GM_N8N_LOCAL_URL (default http://127.0.0.1:5678, https with
 # --cacert $GM_EFS_MOUNT/tls/n8n.crt when GM_N8N_TLS=self-signed), GM_QDRANT_URL, GM_OLLAMA_URL,
-# GM_CRAWL4AI_URL, GM_N8N_OWNER_EMAIL, GM_CHECK_HTTP_TIMEOUT (s, per request), GM_CHECK_CRAWL_TIMEOUT.
+# GM_CRAWL4AI_URL, GM_N8N_OWNER_EMAIL, GM_CHECK_HTTP_TIMEOUT (s, per request), GM_CHECK_CRAWL_TIMEOUT;
+# on the AI host GM_N8N_CHECK_URL (the scale tier's internal load balancer, http://<its DNS name>).
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=lib.sh
@@ -334,7 +337,7 @@ check_n8n() {
   local base=$GM_N8N_LOCAL_URL password email body browser_id listed item name type expected missing=()
   local -a tls=()
   local -A have=()
-  if [[ "$GM_N8N_TLS" == self-signed ]]; then
+  if [[ "$GM_N8N_TLS" == self-signed ]] && ! gm_ai_role; then
     local cert="${GM_N8N_TLS_DIR:-$GM_EFS_MOUNT/tls}/n8n.crt"
     if [[ ! -r "$cert" ]]; then
       FC_DETAIL="GM_N8N_TLS=self-signed but the certificate $cert is missing"
@@ -349,6 +352,7 @@ check_n8n() {
     return 1
   }
   browser_id="geusemaker-functional-check-$$-$RANDOM"
+  gm_ai_role && base=$GM_N8N_CHECK_URL
 
   fc_http POST "$base/rest/login" "$GM_CHECK_HTTP_TIMEOUT" "data-binary = $body" "${tls[@]}" \
     -H 'Content-Type: application/json' -H "browser-id: $browser_id"
@@ -645,6 +649,11 @@ fc_configure() {
   for name in GM_N8N_LOCAL_URL GM_QDRANT_URL GM_OLLAMA_URL GM_CRAWL4AI_URL; do
     fc_require_url "$name"
   done
+  if gm_ai_role && [[ " ${services[*]} " == *" n8n "* ]]; then
+    [[ -n "${GM_N8N_CHECK_URL:-}" ]] ||
+      gm_die 2 "setting GM_N8N_CHECK_URL is not set: this AI host does not know the scale tier's load balancer, so n8n cannot be checked from here"
+    fc_require_url GM_N8N_CHECK_URL
+  fi
   for name in GM_CHECK_HTTP_TIMEOUT GM_CHECK_CRAWL_TIMEOUT GM_CHECK_PSQL_CONNECT_TIMEOUT GM_CHECK_PSQL_STATEMENT_TIMEOUT_MS; do
     gm_require_uint "$name"
   done
@@ -683,12 +692,15 @@ main() {
 
   gm_init functional-check
   # The services of this host's role (gm_init narrows GM_SERVICES on the AI host), in the order of FC_SERVICES.
+  # The AI host may check n8n remotely when asked by name (see the header), never by default.
+  local -a checkable=("${GM_SERVICES[@]}")
+  gm_ai_role && [[ " ${requested[*]} " == *" n8n "* ]] && checkable+=(n8n)
   for wanted in "${requested[@]}"; do
-    [[ " ${GM_SERVICES[*]} " == *" $wanted "* ]] ||
-      usage_error "$wanted does not run on this host (GM_ROLE=$GM_ROLE runs: ${GM_SERVICES[*]})"
+    [[ " ${checkable[*]} " == *" $wanted "* ]] ||
+      usage_error "$wanted does not run on this host (GM_ROLE=$GM_ROLE runs: ${GM_SERVICES[*]}; n8n is checked from here only with --service n8n)"
   done
   for service in "${FC_SERVICES[@]}"; do
-    [[ " ${GM_SERVICES[*]} " == *" $service "* ]] || continue
+    [[ " ${checkable[*]} " == *" $service "* ]] || continue
     if ((${#requested[@]} == 0)) || [[ " ${requested[*]} " == *" $service "* ]]; then
       selected+=("$service")
     fi

@@ -243,13 +243,51 @@ describe('functional-check.sh on the scale tier\'s AI host (GM_ROLE=ai-services)
     expect(lineOf(result, 'ollama')).toMatch(/^ollama FAIL GET \/api\/tags: no answer from/);
   });
 
-  it('asking for n8n or postgres there is a usage error (exit 2), nothing is checked', async () => {
+  it('asking for postgres there is a usage error (exit 2), nothing is checked', async () => {
     host.remove();
     host = new CheckHost({ ...fakes.settings(), ...AI_ROLE });
-    const result = await host.run(['--service', 'n8n']);
+    const result = await host.run(['--service', 'postgres']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('n8n does not run on this host (GM_ROLE=ai-services runs: ollama qdrant crawl4ai)');
+    expect(result.stderr).toContain('postgres does not run on this host (GM_ROLE=ai-services runs: ollama qdrant crawl4ai;');
     expect(host.curlCalls()).toHaveLength(0);
+  });
+
+  it('--service n8n logs the owner in through the load balancer (GM_N8N_CHECK_URL) and finds the credentials the host imported', async () => {
+    host.remove();
+    const { GM_N8N_LOCAL_URL: n8nUrl, ...settings } = fakes.settings();
+    host = new CheckHost({ ...settings, ...AI_ROLE, GM_N8N_CHECK_URL: `${n8nUrl}/` });
+    const result = await host.run(['--service', 'n8n', '--service', 'qdrant']);
+    expect(result.code).toBe(0);
+    expect(lines(result).map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['n8n ok', 'qdrant ok']);
+    expect(lineOf(result, 'n8n')).toContain(`owner ${OWNER_EMAIL} logged in and sees the ${PRE_WIRED.length} pre-wired credentials`);
+    expect(fakes.n8n.loginRequests).toHaveLength(1);
+    expect(host.curlCalls().filter((c) => c.includes(`${n8nUrl}/rest/`))).toHaveLength(3);
+    expectNoSecrets(result);
+  });
+
+  it('--service n8n fails in one line when the import did not reach the database (a credential missing)', async () => {
+    host.remove();
+    const { GM_N8N_LOCAL_URL: n8nUrl, ...settings } = fakes.settings();
+    host = new CheckHost({ ...settings, ...AI_ROLE, GM_N8N_CHECK_URL: n8nUrl });
+    fakes.n8n.credentials = [];
+    const result = await host.run(['--service', 'n8n']);
+    expect(result.code).toBe(1);
+    expect(lineOf(result, 'n8n')).toMatch(/^n8n FAIL credentials missing for the owner: /);
+  });
+
+  it('--service n8n without GM_N8N_CHECK_URL is a configuration error (exit 2), and n8n is never in the default set', async () => {
+    host.remove();
+    host = new CheckHost({ ...fakes.settings(), ...AI_ROLE });
+    const refused = await host.run(['--service', 'n8n']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('GM_N8N_CHECK_URL is not set');
+    expect(host.curlCalls()).toHaveLength(0);
+    host.remove();
+    host = new CheckHost({ ...fakes.settings(), ...AI_ROLE, GM_N8N_CHECK_URL: fakes.settings().GM_N8N_LOCAL_URL });
+    const byDefault = await host.run();
+    expect(byDefault.code).toBe(0);
+    expect(lines(byDefault).map((l) => l.split(' ')[0])).toEqual(['qdrant', 'ollama', 'crawl4ai']);
+    expect(fakes.n8n.requests).toHaveLength(0);
   });
 });
 
