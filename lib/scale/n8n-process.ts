@@ -4,6 +4,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { N8nImages } from './n8n-images';
+import {
+  RDS_CA_FETCH_SCRIPT, RDS_CA_FILE, RDS_CA_MOUNT, RDS_CA_START_TIMEOUT, RDS_CA_VOLUME, rdsCaFetchEnvironment,
+} from './rds-ca';
 
 /** The n8n processes of the scale tier, each its own ECS service (contract SCALE_SERVICES). */
 export type N8nRole = 'main' | 'worker' | 'webhook';
@@ -43,8 +46,13 @@ export interface N8nProcessProps {
   /** Task CPU units and memory (validated by the config schema against Fargate's table). */
   readonly cpu: number;
   readonly memoryMiB: number;
-  /** Fargate Spot (workers) or on-demand Fargate. Fargate Spot runs x86_64 Linux tasks only. */
+  /** Fargate Spot (workers) or on-demand Fargate. */
   readonly spot: boolean;
+  /**
+   * CPU architecture of the task.
+   * @default arm64 (Graviton: about 20% cheaper per vCPU-hour, on demand and on Spot)
+   */
+  readonly architecture?: 'arm64' | 'x86_64';
   /**
    * Running tasks, written into the template.
    * @default - none written: a new service starts with 1 and every later deploy keeps the running count (the
@@ -60,8 +68,13 @@ export interface N8nProcessProps {
    * @default - n8n runs directly under the image's init
    */
   readonly prelude?: string;
-  /** Non-secret settings of the n8n container. */
+  /** Non-secret settings of the n8n container; never DB_POSTGRESDB_SSL_* (this construct sets those). */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * The RDS certificate bundle of the database's region (rdsCaBundleUrl): fetched over HTTPS at every task start by
+   * the `rds-ca` init container, and the only CAs n8n trusts for the database, whose name it verifies too.
+   */
+  readonly databaseCaBundleUrl: string;
   /** Secrets of the n8n container, injected by ECS from Secrets Manager. */
   readonly secrets: Readonly<Record<string, ecs.Secret>>;
   /** The token n8n's task broker and the runner sidecar share. */
@@ -89,12 +102,19 @@ export interface N8nProcessProps {
  * container health check, so a task counts as started only when n8n is ready (deployments, with the circuit breaker
  * rolling a failing one back). On stop, ECS sends SIGTERM and waits STOP_TIMEOUT; n8n depends on the sidecar, so the
  * sidecar stops after n8n (container dependencies are reversed on shutdown, ECS ContainerDependency).
+ *
+ * The database connection is TLS with the server's certificate and name verified: before n8n starts, the `rds-ca`
+ * init container (the n8n image's node, non-essential) writes the region's RDS CA bundle to a task volume, and n8n
+ * starts only after it exited 0 (SUCCESS). If it cannot, n8n never starts and the task stops: no n8n process talks to
+ * the database unverified.
  */
 export class N8nProcess extends Construct {
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly service: ecs.FargateService;
   public readonly n8n: ecs.ContainerDefinition;
   public readonly runner: ecs.ContainerDefinition;
+  /** The init container that fetches the RDS CA bundle. */
+  public readonly rdsCa: ecs.ContainerDefinition;
 
   constructor(scope: Construct, id: string, props: N8nProcessProps) {
     super(scope, id);
@@ -102,9 +122,14 @@ export class N8nProcess extends Construct {
     if (props.singleton && (props.desiredCount ?? 1) > 1) {
       throw new Error(`N8nProcess ${props.role}: a singleton process runs at most one task, got desiredCount ${props.desiredCount}`);
     }
-    // Fargate Spot "only supports Linux tasks with the X86_64 architecture" (ECS Developer Guide, Fargate capacity
-    // providers); on-demand tasks run on Graviton, about 20% cheaper per vCPU-hour.
-    const cpuArchitecture = props.spot ? ecs.CpuArchitecture.X86_64 : ecs.CpuArchitecture.ARM64;
+    const sslSettings = Object.keys(props.environment).filter((name) => name.startsWith('DB_POSTGRESDB_SSL_'));
+    if (sslSettings.length > 0) {
+      throw new Error(`N8nProcess ${props.role}: ${sslSettings.join(', ')} must not be set: the construct sets the database's TLS settings itself`);
+    }
+    // Fargate Spot runs ARM64 tasks: the ECS API reference's CapacityProviderStrategyItem since 2024-10 ("FARGATE_SPOT
+    // supports Linux tasks with the ARM64 architecture on platform version 1.4.0 or later"), AWS's Fargate Spot price
+    // feed lists Linux/ARM prices; one page of the ECS Developer Guide still says otherwise, hence the x86_64 escape hatch.
+    const cpuArchitecture = props.architecture === 'x86_64' ? ecs.CpuArchitecture.X86_64 : ecs.CpuArchitecture.ARM64;
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: props.cpu,
@@ -123,6 +148,13 @@ export class N8nProcess extends Construct {
       command: props.command,
       environment: {
         ...props.environment,
+        // The instance requires TLS (rds.force_ssl). @n8n/config reads DB_POSTGRESDB_SSL_CA (PEM text) from the file
+        // named by DB_POSTGRESDB_SSL_CA_FILE, and @n8n/db hands it to the pg driver as `ca` with rejectUnauthorized
+        // (n8n 2.36.9: @n8n/config decorators readEnv, @n8n/db getPostgresConnectionOptions); pg sets the TLS
+        // servername to DB_POSTGRESDB_HOST, so the certificate must chain to the RDS CAs and name the endpoint.
+        DB_POSTGRESDB_SSL_ENABLED: 'true',
+        DB_POSTGRESDB_SSL_CA_FILE: RDS_CA_FILE,
+        DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED: 'true',
         N8N_RUNNERS_MODE: 'external',
         N8N_GRACEFUL_SHUTDOWN_TIMEOUT: String(GRACEFUL_SHUTDOWN_SECONDS),
       },
@@ -156,7 +188,28 @@ export class N8nProcess extends Construct {
       stopTimeout: STOP_TIMEOUT,
     });
 
-    this.n8n.addContainerDependencies({ container: this.runner, condition: ecs.ContainerDependencyCondition.START });
+    this.taskDefinition.addVolume({ name: RDS_CA_VOLUME });
+    this.rdsCa = this.taskDefinition.addContainer('rds-ca', {
+      containerName: 'rds-ca',
+      // Already pulled for n8n: its node fetches, no other image to pin.
+      image: ecs.ContainerImage.fromRegistry(props.images.n8n),
+      essential: false,
+      entryPoint: ['node', '-e', RDS_CA_FETCH_SCRIPT],
+      environment: rdsCaFetchEnvironment(props.databaseCaBundleUrl),
+      // Root only to write into the task volume, which Fargate creates owned by root with mode 0755 (ECS Developer
+      // Guide, bind mounts); no secrets, no port, a read-only root file system, and it exits within RDS_CA_FETCH's bound.
+      user: '0',
+      readonlyRootFilesystem: true,
+      startTimeout: RDS_CA_START_TIMEOUT,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: props.logGroup, streamPrefix: props.role }),
+    });
+    this.rdsCa.addMountPoints({ sourceVolume: RDS_CA_VOLUME, containerPath: RDS_CA_MOUNT, readOnly: false });
+    this.n8n.addMountPoints({ sourceVolume: RDS_CA_VOLUME, containerPath: RDS_CA_MOUNT, readOnly: true });
+
+    this.n8n.addContainerDependencies(
+      { container: this.rdsCa, condition: ecs.ContainerDependencyCondition.SUCCESS },
+      { container: this.runner, condition: ecs.ContainerDependencyCondition.START },
+    );
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: props.cluster,

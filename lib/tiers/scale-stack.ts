@@ -11,12 +11,14 @@ import {
   SCALE_HOLD_CONTEXT_KEY, SCALE_OUTPUT_KEYS, SERVICES, TAG_KEYS, scaleAiHostAutoScalingGroupName, scaleClusterName,
 } from '../../ops/src/contract';
 import { CloudFrontEntry } from '../compute/cloudfront-entry';
+import { LOAD_BALANCER_PORT } from '../compute/n8n-load-balancer';
 import { cpuInstanceTypes } from '../compute/instance-types';
 import { ownDomain } from '../config/own-domain-schema';
 import { ScaleOptions, scaleOptions } from '../config/scale-schema';
 import { BacklogMetric } from '../scale/backlog/backlog-metric';
 import { n8nImages } from '../scale/n8n-images';
 import { N8N_PORT, N8nProcess, N8nRole } from '../scale/n8n-process';
+import { rdsCaBundleUrl } from '../scale/rds-ca';
 import { GeuseScaleDataStack } from '../scale/scale-data-stack';
 import { ScaleDataReferences } from '../scale/scale-data-references';
 import { WorkerScaling } from '../scale/worker-scaling';
@@ -116,6 +118,8 @@ export class GeuseScaleStack extends GeuseComputeStack {
         GM_SCALE_DATABASE_HOST: scaleData.databaseHost,
         GM_SCALE_DATABASE_PORT: scaleData.databasePort,
         GM_SCALE_DATABASE_SECRET: scaleData.databaseSecret.secretArn,
+        // The import verifies the database's certificate with the region's RDS bundle, as the n8n tasks do.
+        GM_RDS_CA_URL: rdsCaBundleUrl(this.region),
       },
     });
     host.role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -200,7 +204,7 @@ export class GeuseScaleStack extends GeuseComputeStack {
       N8N_PROXY_HOPS: '2',
     };
     const n8nProcess = (role: N8nRole, id: string, settings: {
-      cpu: number; memoryMiB: number; spot: boolean; desiredCount?: number; command: string[]; environment: Record<string, string>;
+      cpu: number; memoryMiB: number; spot: boolean; architecture?: 'arm64' | 'x86_64'; desiredCount?: number; command: string[]; environment: Record<string, string>;
       singleton?: boolean; behindLoadBalancer?: boolean; runnerConcurrency: number; prelude?: string; secrets?: Record<string, ecs.Secret>;
     }) => new N8nProcess(this, id, {
       role,
@@ -210,11 +214,13 @@ export class GeuseScaleStack extends GeuseComputeStack {
       cpu: settings.cpu,
       memoryMiB: settings.memoryMiB,
       spot: settings.spot,
+      architecture: settings.architecture,
       desiredCount: this.held ? 0 : settings.desiredCount,
       images,
       command: settings.command,
       prelude: settings.prelude,
       environment: { ...shared, ...settings.environment },
+      databaseCaBundleUrl: rdsCaBundleUrl(this.region),
       secrets: { ...secrets, ...settings.secrets },
       runnerAuthToken: ecs.Secret.fromSecretsManager(runnerToken),
       runnerConcurrency: settings.runnerConcurrency,
@@ -254,6 +260,7 @@ export class GeuseScaleStack extends GeuseComputeStack {
       cpu: workers.cpu,
       memoryMiB: workers.memoryMiB,
       spot: true,
+      architecture: workers.architecture,
       // No count in the template: the backlog scaling owns it, and a deploy must not reset scaled-out workers
       // (CloudFormation sends DesiredCount on every update when the template has one; aws/containers-roadmap#493).
       command: ['worker', `--concurrency=${workers.concurrency}`],
@@ -322,6 +329,11 @@ export class GeuseScaleStack extends GeuseComputeStack {
 
     // ---- what gm-ops reads.
     host.setPublicUrl(this.entry.publicUrl);
+    // `functional-check.sh --service n8n` on the AI host (gm-ops health --deep): the owner logs in through the internal
+    // load balancer, from inside the VPC, so a viewer allow-list on CloudFront does not shut the check out.
+    host.addSetting('GM_N8N_CHECK_URL', `http://${this.entry.loadBalancer.loadBalancer.loadBalancerDnsName}`);
+    this.ingress('LoadBalancerFromAiHost', this.entry.loadBalancer.securityGroup.securityGroupId, hostGroup, LOAD_BALANCER_PORT,
+      'n8n through the load balancer from the AI host (its functional check)');
     this.entry.addOutputs();
     const outputs: Record<string, string> = {
       [SCALE_OUTPUT_KEYS.clusterName]: this.cluster.clusterName,
@@ -344,10 +356,7 @@ export class GeuseScaleStack extends GeuseComputeStack {
       DB_POSTGRESDB_HOST: scaleData.databaseHost,
       DB_POSTGRESDB_PORT: scaleData.databasePort,
       DB_POSTGRESDB_DATABASE: 'n8n',
-      // The instance requires TLS (rds.force_ssl). Its certificate is signed by the RDS CA, which Node does not trust
-      // by default and the image does not carry, so the connection is encrypted without verifying the server's name.
-      DB_POSTGRESDB_SSL_ENABLED: 'true',
-      DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED: 'false',
+      // TLS to the database, verified against the region's RDS CA bundle: N8nProcess sets DB_POSTGRESDB_SSL_*.
       QUEUE_BULL_REDIS_HOST: scaleData.queueHost,
       QUEUE_BULL_REDIS_PORT: scaleData.queuePort,
       QUEUE_BULL_REDIS_TLS: 'true',

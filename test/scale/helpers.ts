@@ -31,7 +31,7 @@ export const SCALE_SHAPES: Record<string, Record<string, unknown>> = {
     env: { account: '123456789012', region: 'eu-west-1' },
     allowedCidrs: ['203.0.113.0/24'],
     scale: {
-      workers: { min: 2, max: 8, concurrency: 20, cpu: 1024, memoryMiB: 4096 },
+      workers: { min: 2, max: 8, concurrency: 20, cpu: 1024, memoryMiB: 4096, architecture: 'x86_64' },
       webhooks: { count: 2 },
       database: { multiAz: true, deletionProtection: false, instanceClass: 'db.t4g.small' },
     },

@@ -14,10 +14,10 @@ function errorOf(deployments: Record<string, unknown>): string {
   throw new Error('expected a ConfigError');
 }
 
-test('defaults: one main of 0.5 vCPU / 2 GiB, workers 1..4 at concurrency 10, no webhook processors, the smallest Graviton database and node', () => {
+test('defaults: one main of 0.5 vCPU / 2 GiB, arm64 workers 1..4 at concurrency 10, no webhook processors, the smallest Graviton database and node', () => {
   expect(scaleOptions(undefined)).toEqual({
     main: { cpu: 512, memoryMiB: 2048 },
-    workers: { min: 1, max: 4, concurrency: 10, scaleOutBacklog: 2, cpu: 512, memoryMiB: 2048 },
+    workers: { min: 1, max: 4, concurrency: 10, scaleOutBacklog: 2, architecture: 'arm64', cpu: 512, memoryMiB: 2048 },
     webhooks: { count: 0, cpu: 512, memoryMiB: 1024 },
     database: { instanceClass: 'db.t4g.micro', storageGiB: 20, multiAz: false, backupRetentionDays: 7, deletionProtection: true },
     queue: { nodeType: 'cache.t4g.micro' },
@@ -44,6 +44,8 @@ test.each([
     'Invalid configuration: geusemaker:deployments.x.scale.main.memoryMiB = 512: Fargate gives 512 CPU units 1024 to 4096 MiB in steps of 1024 (1024, 2048, 3072, 4096), not 512'],
   ['more workers at least than at most', { tier: 'scale', scale: { workers: { min: 5, max: 2 } } },
     'Invalid configuration: geusemaker:deployments.x.scale.workers.min = 5: min (5) is above max (2): set min at most max'],
+  ['an architecture Fargate does not run', { tier: 'scale', scale: { workers: { architecture: 'aarch64' } } },
+    'Invalid configuration: geusemaker:deployments.x.scale.workers.architecture = "aarch64": expected arm64 or x86_64'],
   ['a concurrency n8n warns about', { tier: 'scale', scale: { workers: { concurrency: 2 } } },
     'Invalid configuration: geusemaker:deployments.x.scale.workers.concurrency = 2: expected a whole number of executions from 5 to 100'],
   ['a host schedule on the scale tier', { tier: 'scale', schedule: { timeZone: 'UTC', start: '08:00', stop: '20:00' } },

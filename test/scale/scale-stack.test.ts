@@ -4,6 +4,7 @@ import {
 } from '../../ops/src/contract';
 import { GRACEFUL_SHUTDOWN_SECONDS } from '../../lib/scale/n8n-process';
 import { n8nImages } from '../../lib/scale/n8n-images';
+import { RDS_CA_FETCH_SCRIPT, RDS_CA_FILE, RDS_CA_FETCH, rdsCaBundleUrl } from '../../lib/scale/rds-ca';
 import { SCALE_DATA_LINKS } from '../../lib/scale/scale-data-stack';
 import { OWNER_PASSWORD_HASH_PRELUDE, aiHostName } from '../../lib/tiers/scale-stack';
 import { synthDeployment } from '../helpers/app';
@@ -50,12 +51,13 @@ describe('the n8n processes', () => {
     expect(taskOf('demo', 'Main').RuntimePlatform).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
   });
 
-  test('workers run on Fargate Spot only (x86_64: Fargate Spot runs no arm64 task), n8n worker --concurrency N', () => {
+  test('workers run on Fargate Spot only, arm64 unless the config says x86_64, n8n worker --concurrency N', () => {
     const workers = service(demo().compute, 'Workers');
     expect(workers.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
     // No count in the template: a deploy keeps the workers the backlog scaling started (a new service starts with 1).
     expect(workers.DesiredCount).toBeUndefined();
-    expect(taskOf('demo', 'Workers').RuntimePlatform.CpuArchitecture).toBe('X86_64');
+    expect(taskOf('demo', 'Workers').RuntimePlatform).toEqual({ CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' });
+    expect(taskOf('busy', 'Workers').RuntimePlatform.CpuArchitecture).toBe('X86_64');
     const worker = n8nContainers('demo').find((c) => c.task.startsWith('Workers'))!;
     expect(worker.EntryPoint).toEqual(['tini', '--', 'n8n']);
     expect(worker.Command).toEqual(['worker', '--concurrency=10']);
@@ -74,12 +76,14 @@ describe('the n8n processes', () => {
       expect(env(n8n).N8N_RUNNERS_MODE).toBe('external');
       expect(env(runners).N8N_RUNNERS_TASK_BROKER_URI).toBe('http://127.0.0.1:5679');
       // Started after the sidecar, so stopped before it (ECS reverses container dependencies on shutdown).
-      expect(n8n.DependsOn).toEqual([{ ContainerName: 'runners', Condition: 'START' }]);
+      expect(n8n.DependsOn).toEqual(expect.arrayContaining([{ ContainerName: 'runners', Condition: 'START' }]));
     }
   });
 
   test('graceful shutdown fits the Spot notice: stopTimeout 120 s, n8n\'s own grace below it', () => {
-    for (const container of containers(demo().compute)) expect(container.StopTimeout).toBe(120);
+    const longRunning = containers(demo().compute).filter((c) => c.Essential);
+    expect(longRunning.map((c) => c.Name).sort()).toEqual(['n8n', 'n8n', 'runners', 'runners']);
+    for (const container of longRunning) expect(container.StopTimeout).toBe(120);
     for (const n8n of n8nContainers('demo')) expect(Number(env(n8n).N8N_GRACEFUL_SHUTDOWN_TIMEOUT)).toBe(GRACEFUL_SHUTDOWN_SECONDS);
     expect(GRACEFUL_SHUTDOWN_SECONDS).toBeLessThan(120);
   });
@@ -97,14 +101,65 @@ describe('the n8n processes', () => {
   test('queue mode over TLS, binary data in the database, manual executions offloaded from the main', () => {
     for (const n8n of n8nContainers('demo')) {
       expect(env(n8n)).toMatchObject({
-        EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_TLS: 'true', N8N_DEFAULT_BINARY_DATA_MODE: 'database',
-        DB_TYPE: 'postgresdb', DB_POSTGRESDB_SSL_ENABLED: 'true',
+        EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_TLS: 'true', N8N_DEFAULT_BINARY_DATA_MODE: 'database', DB_TYPE: 'postgresdb',
       });
       expect(env(n8n).QUEUE_BULL_REDIS_HOST).toEqual({ 'Fn::GetStackOutput': { StackName: scaleDataStackName('demo'), OutputName: SCALE_DATA_LINKS.queueAddress } });
     }
     const main = n8nContainers('demo').find((c) => c.task.startsWith('Main'))!;
     expect(env(main).OFFLOAD_MANUAL_EXECUTIONS_TO_WORKERS).toBe('true');
     expect(main.Command).toEqual(['start']);
+  });
+
+  test('TLS to the database is verified: every n8n process trusts only the region\'s RDS CA bundle and checks the server\'s name', () => {
+    for (const name of Object.keys(SCALE_SHAPES)) {
+      const n8ns = n8nContainers(name);
+      expect(n8ns.length).toBeGreaterThanOrEqual(2);
+      for (const n8n of n8ns) {
+        const settings = env(n8n);
+        // Turning verification off again (or dropping the bundle) must fail here.
+        expect(settings.DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED).toBe('true');
+        expect(settings).toMatchObject({ DB_POSTGRESDB_SSL_ENABLED: 'true', DB_POSTGRESDB_SSL_CA_FILE: RDS_CA_FILE });
+        // @n8n/config prefers DB_POSTGRESDB_SSL_CA over its _FILE form: it must not be set at all.
+        expect(Object.keys(settings)).not.toContain('DB_POSTGRESDB_SSL_CA');
+        expect(settings.DB_POSTGRESDB_HOST).toEqual({ 'Fn::GetStackOutput': { StackName: scaleDataStackName(name), OutputName: SCALE_DATA_LINKS.databaseAddress } });
+        expect(n8n.MountPoints).toEqual([{ SourceVolume: 'rds-ca', ContainerPath: '/rds-ca', ReadOnly: true }]);
+        // n8n starts only after the bundle is written (exit 0), and the sidecar has started.
+        expect(n8n.DependsOn).toEqual([{ ContainerName: 'rds-ca', Condition: 'SUCCESS' }, { ContainerName: 'runners', Condition: 'START' }]);
+      }
+    }
+  });
+
+  test('the rds-ca init container: the n8n image\'s node fetches the bundle into a task volume, bounded, without secrets, then exits', () => {
+    const images = n8nImages();
+    for (const [name, bundleUrl] of [
+      ['demo', { 'Fn::Join': ['', ['https://truststore.pki.rds.amazonaws.com/', { Ref: 'AWS::Region' }, '/', { Ref: 'AWS::Region' }, '-bundle.pem']] }],
+      ['busy', 'https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem'],
+    ] as const) {
+      const tasks = Object.values(scale().of(name).compute.findResources('AWS::ECS::TaskDefinition')).map((t) => t.Properties);
+      expect(tasks.length).toBeGreaterThanOrEqual(2);
+      for (const task of tasks) {
+        expect(task.Volumes).toEqual([{ Name: 'rds-ca' }]);
+        const init = task.ContainerDefinitions.find((c: { Name: string }) => c.Name === 'rds-ca');
+        expect(init).toMatchObject({
+          Image: images.n8n, Essential: false, EntryPoint: ['node', '-e', RDS_CA_FETCH_SCRIPT], User: '0',
+          ReadonlyRootFilesystem: true, StartTimeout: 120,
+          MountPoints: [{ SourceVolume: 'rds-ca', ContainerPath: '/rds-ca', ReadOnly: false }],
+        });
+        expect(init.Command).toBeUndefined();
+        expect(init.Secrets).toBeUndefined();
+        expect(init.PortMappings).toBeUndefined();
+        expect(env(init)).toEqual({
+          GM_RDS_CA_URL: bundleUrl, GM_RDS_CA_FILE: RDS_CA_FILE, GM_RDS_CA_ATTEMPTS: '3', GM_RDS_CA_TIMEOUT_MS: '15000', GM_RDS_CA_RETRY_MS: '3000',
+        });
+        expect(init.LogConfiguration.LogDriver).toBe('awslogs');
+        // The sidecar needs no bundle.
+        expect(task.ContainerDefinitions.find((c: { Name: string }) => c.Name === 'runners').MountPoints ?? []).toEqual([]);
+      }
+    }
+    expect(rdsCaBundleUrl('eu-west-1')).toBe('https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem');
+    // Its own bound ends before ECS gives up on it (startTimeout 120 s).
+    const { attempts, timeoutMs, retryMs } = RDS_CA_FETCH;
+    expect(attempts * timeoutMs + (attempts - 1) * retryMs).toBeLessThan(120_000);
   });
 
   test('secrets only as ECS secrets: no secret-looking environment variable, and the encryption key is the deployment\'s stored one', () => {
@@ -154,6 +209,10 @@ describe('network', () => {
     const toDatabase = rules.filter((r) => r.group.includes(SCALE_DATA_LINKS.databaseSecurityGroupId));
     expect(toDatabase).toHaveLength(2);
     expect(toDatabase.map((r) => r.from)).toEqual(expect.arrayContaining([expect.stringContaining('HostSecurityGroupId'), expect.stringContaining('TaskSecurityGroup')]));
+    // The load balancer: CloudFront's VPC origin, and the AI host's functional check of n8n, on the listener's port only.
+    const toLoadBalancer = rules.filter((r) => r.group.includes('EntryLoadBalancerSecurityGroup'));
+    expect(toLoadBalancer.map((r) => r.port)).toEqual([80, 80]);
+    expect(toLoadBalancer.map((r) => r.from)).toEqual(expect.arrayContaining([expect.stringContaining('HostSecurityGroupId')]));
   });
 
   test('tasks run in the public subnets with a public address (images from Docker Hub, workflows calling the internet, no NAT gateway)', () => {
@@ -258,6 +317,9 @@ describe('entry, webhook processors, AI host, outputs', () => {
     const userData = JSON.stringify(Object.values(compute.findResources('AWS::EC2::LaunchTemplate'))[0].Properties.LaunchTemplateData.UserData);
     expect(userData).toContain("GM_ROLE='ai-services'");
     expect(userData).toContain(`GM_AI_HOST_NAME='${aiHostName('demo')}'`);
+    // Its import verifies RDS's certificate with the region's bundle; its functional check reaches n8n through the load balancer.
+    expect(userData).toMatch(/GM_RDS_CA_URL='https:\/\/truststore\.pki\.rds\.amazonaws\.com\/",\{"Ref":"AWS::Region"\},"\/",\{"Ref":"AWS::Region"\},"-bundle\.pem'/);
+    expect(userData).toMatch(/GM_N8N_CHECK_URL='http:\/\/",\{"Fn::GetAtt":\["EntryLoadBalancer[A-Za-z0-9]+","DNSName"\]\}/);
     compute.hasResourceProperties('AWS::Route53::HostedZone', { Name: 'demo.geusemaker.internal.' });
   });
 
