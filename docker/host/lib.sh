@@ -888,8 +888,26 @@ _gm_import_failed() {
   return 1
 }
 
+# gm_fetch_rds_ca FILE: the region's RDS certificate bundle (GM_RDS_CA_URL, over HTTPS) into FILE (0644: n8n's
+# container reads it as its user). Bounded; prints the reason and fails when it cannot be fetched or holds no certificate.
+gm_fetch_rds_ca() {
+  local file=$1 url=${GM_RDS_CA_URL:-} output
+  [[ -n "$url" ]] || { echo "GM_RDS_CA_URL is not set"; return 1; }
+  if ! output=$(curl -fsS --max-time 15 --retry 2 -o "$file.tmp" "$url" 2>&1); then
+    rm -f "$file.tmp"
+    echo "${output//$'\n'/ }"
+    return 1
+  fi
+  if ! grep -q -- '-----BEGIN CERTIFICATE-----' "$file.tmp"; then
+    rm -f "$file.tmp"
+    echo "the answer holds no certificate"
+    return 1
+  fi
+  chmod 644 "$file.tmp" && mv -f "$file.tmp" "$file"
+}
+
 gm_n8n_import_credentials_rds() {
-  local json output rc attempt secret image
+  local json output rc attempt secret image ca_file ca_error
   local DB_POSTGRESDB_USER DB_POSTGRESDB_PASSWORD
   local host=${GM_SCALE_DATABASE_HOST:-} port=${GM_SCALE_DATABASE_PORT:-5432} secret_id=${GM_SCALE_DATABASE_SECRET:-}
   if [[ -z "$host" || -z "$secret_id" ]]; then
@@ -913,13 +931,22 @@ gm_n8n_import_credentials_rds() {
     return 1
   fi
   export DB_POSTGRESDB_USER DB_POSTGRESDB_PASSWORD
+  # The database's certificate and name are verified, as the n8n tasks do (lib/scale/rds-ca.ts): never a connection
+  # that anything answering on the database's address could read the password from.
+  ca_file="$GM_RUN_DIR/rds-ca-bundle.pem"
+  if ! ca_error=$(gm_fetch_rds_ca "$ca_file"); then
+    _gm_import_failed "n8n credentials: cannot fetch the RDS certificate bundle ${GM_RDS_CA_URL:-}: $ca_error"
+    return 1
+  fi
   for ((attempt = 1; ; attempt++)); do
     rc=0
     output=$(printf '%s\n' "$json" | DB_TYPE=postgresdb DB_POSTGRESDB_HOST=$host DB_POSTGRESDB_PORT=$port \
-      DB_POSTGRESDB_DATABASE=n8n DB_POSTGRESDB_SSL_ENABLED=true DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED=false \
-      docker run --rm -i --network host --entrypoint sh -e DB_TYPE -e DB_POSTGRESDB_HOST -e DB_POSTGRESDB_PORT \
+      DB_POSTGRESDB_DATABASE=n8n DB_POSTGRESDB_SSL_ENABLED=true DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED=true \
+      DB_POSTGRESDB_SSL_CA_FILE=/rds-ca/rds-ca-bundle.pem \
+      docker run --rm -i --network host --entrypoint sh -v "$ca_file:/rds-ca/rds-ca-bundle.pem:ro" \
+      -e DB_TYPE -e DB_POSTGRESDB_HOST -e DB_POSTGRESDB_PORT \
       -e DB_POSTGRESDB_DATABASE -e DB_POSTGRESDB_USER -e DB_POSTGRESDB_PASSWORD -e DB_POSTGRESDB_SSL_ENABLED \
-      -e DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED -e N8N_ENCRYPTION_KEY "$image" -c "$GM_N8N_IMPORT_SCRIPT" 2>&1) || rc=$?
+      -e DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED -e DB_POSTGRESDB_SSL_CA_FILE -e N8N_ENCRYPTION_KEY "$image" -c "$GM_N8N_IMPORT_SCRIPT" 2>&1) || rc=$?
     if ((rc == 0)) && [[ "$output" == *"Successfully imported"* ]]; then
       break
     fi

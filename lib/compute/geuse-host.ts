@@ -222,6 +222,12 @@ export class GeuseHost extends Construct {
     this.settings.GM_N8N_PUBLIC_URL = url;
   }
 
+  /** A runtime setting known only after the host exists (e.g. a load balancer created later in the stack). */
+  public addSetting(name: `GM_${string}`, value: string): void {
+    if (name in this.settings) throw new Error(`GeuseHost: setting ${name} is already set`);
+    this.settings[name] = value;
+  }
+
   /**
    * A later deploy keeps the sizes `gm-ops stop`, `gm-ops start` or a scheduled action set: with
    * IgnoreUnmodifiedGroupSizeProperties, CloudFormation changes MinSize, MaxSize and DesiredCapacity only when the

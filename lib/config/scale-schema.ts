@@ -45,7 +45,7 @@ function refineSize(value: { cpu: number; memoryMiB: number }, ctx: z.Refinement
 /** The one n8n main: UI, triggers, timers, the queue's producer. On-demand Fargate, arm64 (Graviton). */
 export const scaleMainSchema = z.strictObject({ ...taskSize(512, 2048) }).superRefine(refineSize);
 
-/** The workers: `n8n worker --concurrency N` on Fargate Spot (x86_64: Fargate Spot runs no arm64 task). */
+/** The workers: `n8n worker --concurrency N` on Fargate Spot. */
 export const scaleWorkersSchema = z.strictObject({
   /** Fewest running workers. 0 lets the queue wait until the backlog alarm starts one (about two minutes). */
   min: count(0, 50, 'workers').default(1),
@@ -55,6 +55,8 @@ export const scaleWorkersSchema = z.strictObject({
   concurrency: count(5, 100, 'executions').default(10),
   /** Waiting jobs per running worker above which one more worker starts (three more above three times this). */
   scaleOutBacklog: count(1, 1000, 'waiting jobs').default(2),
+  /** CPU architecture of the workers: arm64 (Graviton, the cheaper Spot price) or x86_64. */
+  architecture: z.enum(['arm64', 'x86_64'], { message: 'expected arm64 or x86_64' }).default('arm64'),
   ...taskSize(512, 2048),
 }).superRefine((value, ctx) => {
   refineSize(value, ctx);
@@ -97,7 +99,7 @@ export const scaleOptionsSchema = z.strictObject({
   /** n8n (editor and webhooks) under the user's own name, as on automation: domainName + certificateArn (us-east-1) together. */
   ...ownDomainSettings,
   main: scaleMainSchema.default({ cpu: 512, memoryMiB: 2048 }),
-  workers: scaleWorkersSchema.default({ min: 1, max: 4, concurrency: 10, scaleOutBacklog: 2, cpu: 512, memoryMiB: 2048 }),
+  workers: scaleWorkersSchema.default({ min: 1, max: 4, concurrency: 10, scaleOutBacklog: 2, architecture: 'arm64', cpu: 512, memoryMiB: 2048 }),
   webhooks: scaleWebhooksSchema.default({ count: 0, cpu: 512, memoryMiB: 1024 }),
   database: scaleDatabaseSchema.default({ instanceClass: 'db.t4g.micro', storageGiB: 20, multiAz: false, backupRetentionDays: 7, deletionProtection: true }),
   queue: scaleQueueSchema.default({ nodeType: 'cache.t4g.micro' }),

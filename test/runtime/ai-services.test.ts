@@ -13,6 +13,9 @@ const NAME = 'ai.my-stack.geusemaker.internal';
 const ZONE = 'Z0123456789ABCDEFGHIJ';
 const PRIVATE_IP = '10.0.1.23';
 const DB_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:GeuseScaleDataDatabaseSecret-AbCdEf';
+const RDS_CA_URL = 'https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem';
+/** What the truststore answers: PEM certificates (a test certificate stands in for the RDS CAs). */
+const RDS_CA_BUNDLE = fs.readFileSync(path.join(__dirname, 'fixtures', 'n8n-test.crt'), 'utf8');
 const DB_HOST = 'geusescaledata-my-stack.abcdefghijkl.eu-west-1.rds.amazonaws.com';
 /** The host settings scale-stack.ts gives the AI host (plus the tier and region every host gets). */
 const AI_SETTINGS: Record<string, string> = {
@@ -25,6 +28,7 @@ const AI_SETTINGS: Record<string, string> = {
   GM_SCALE_DATABASE_PORT: '5432',
   GM_SCALE_DATABASE_SECRET: DB_SECRET,
   GM_REGION: 'eu-west-1',
+  GM_RDS_CA_URL: RDS_CA_URL,
 };
 /** RDS's generated secret (the shape aws-rds DatabaseSecret stores), with a quote in the password. */
 const DB_PASSWORD = 'rds"Pass\\word-7';
@@ -39,6 +43,7 @@ function aiHost(settings: Record<string, string> = {}): FakeHost {
   host.curl('local-ipv4', 200, PRIVATE_IP);
   host.answer('aws-route53', '/change/C2682N5HXP0BZ4\n');
   host.answer('aws-secretsmanager', `${RDS_SECRET}\n`);
+  host.curl('rds-ca', 200, RDS_CA_BUNDLE);
   return host;
 }
 
@@ -141,13 +146,29 @@ describe('start.sh on the AI host (GM_ROLE=ai-services)', () => {
       `DB_POSTGRESDB_HOST=${DB_HOST}`,
       `DB_POSTGRESDB_PASSWORD=${DB_PASSWORD}`,
       `DB_POSTGRESDB_PORT=5432`,
+      `DB_POSTGRESDB_SSL_CA_FILE=/rds-ca/rds-ca-bundle.pem`,
       `DB_POSTGRESDB_SSL_ENABLED=true`,
-      `DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED=false`,
+      `DB_POSTGRESDB_SSL_REJECT_UNAUTHORIZED=true`,
       `DB_POSTGRESDB_USER=n8nadmin`,
       `DB_TYPE=postgresdb`,
       `N8N_ENCRYPTION_KEY=${SECRETS.N8N_ENCRYPTION_KEY}`,
     ]);
     for (const value of [...Object.values(SECRETS), DB_PASSWORD]) expect(host.calls().join('\n')).not.toContain(value);
+    // The database's certificate is verified with the region's RDS bundle, fetched over HTTPS and mounted read-only.
+    expect(host.calls()).toContainEqual(expect.stringMatching(new RegExp(`^curl -fsS --max-time 15 --retry 2 -o \\S+/rds-ca-bundle\\.pem\\.tmp ${RDS_CA_URL.replace(/\./g, '\\.')}$`)));
+    const mount = / -v (\S+):\/rds-ca\/rds-ca-bundle\.pem:ro /.exec(run);
+    expect(mount).not.toBeNull();
+    expect(fs.readFileSync(mount![1], 'utf8').trimEnd()).toBe(RDS_CA_BUNDLE.trimEnd());
+    expect(fs.statSync(mount![1]).mode & 0o777).toBe(0o644);
+  });
+
+  test('no RDS certificate bundle, no import: one WARN line naming the URL, nothing sent to the database, the services stay up', async () => {
+    const host = aiHost();
+    host.curl('rds-ca', 404, '<Error><Code>NoSuchKey</Code></Error>');
+    const result = await host.run('start.sh');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(` WARN n8n credentials: cannot fetch the RDS certificate bundle ${RDS_CA_URL.replace(/\./g, '\\.')}: curl: \\(22\\) The requested URL returned error: 404; the AI services stay up`));
+    expect(host.dockerCalls().some((c) => c.startsWith('docker run '))).toBe(false);
   });
 
   test('an import that fails (n8n migrating the database at the same time) is retried, then is one WARN line; the services stay up', async () => {
