@@ -1,8 +1,8 @@
 /**
  * gm-ops migrate <name> --to <tier> end to end through the entry point: the AWS SDK mocked (CloudFormation, auto
- * scaling, EC2, SSM via FakeAws; ECS, RDS and ElastiCache through the scale API's fake, answering with the shapes of
- * the AWS API reference), `npx cdk deploy` through a fake ProcessRunner that creates or changes the stacks as
- * CloudFormation would, the hosts answering like the migrate scripts' host side, the entry URL a real local server.
+ * scaling, EC2, SSM via FakeAws; ECS, RDS and ElastiCache through the shared fake of the scale API,
+ * helpers/fake-scale.ts, answering with the shapes of the AWS API reference), `npx cdk deploy` through a fake
+ * ProcessRunner that creates or changes the stacks as CloudFormation would, the hosts answering like the migrate scripts' host side, the entry URL a real local server.
  * No real waiting: the harness's sleep advances its clock.
  */
 import * as fs from 'node:fs';
@@ -12,8 +12,8 @@ import { ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client
 import { DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import type { ProcessRunner } from '../src/context';
 import { OUTPUT_KEYS, SCALE_OUTPUT_KEYS, TAG_KEYS, scaleAiHostAutoScalingGroupName } from '../src/contract';
-import type { EcsService, EcsTask, ScaleApi } from '../src/scale/api';
-import { FakeAws, awsError, stackOf } from './helpers/fake-aws';
+import { FakeAws, stackOf } from './helpers/fake-aws';
+import { FakeScale, aiHostAnswer } from './helpers/fake-scale';
 import { runWith, type RunResult } from './helpers/harness';
 import { tokenOf } from './helpers/host-output';
 import { httpServer, type LocalServer } from './helpers/local-servers';
@@ -23,106 +23,6 @@ const CLUSTER = `geusemaker-${NAME}`;
 const SET_TO_SCALE = '20250115T120000Z-migrate-to-scale';
 const SET_TO_DEV = '20250115T120000Z-migrate-to-dev';
 const DB_SECRET = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:geusemaker/${NAME}/database-AbCdEf`;
-
-/** ECS, RDS and ElastiCache as their APIs answer (DescribeServices, ListTasks, DescribeTasks, DescribeDBInstances, DescribeReplicationGroups). */
-class FakeScale implements ScaleApi {
-  /** Desired tasks per service name; running follows desired (Fargate got its tasks). */
-  readonly desired = new Map<string, number>();
-  database = true;
-  queue = true;
-
-  async describeServices(input: { cluster: string; services: string[] }): Promise<{ services?: EcsService[]; failures?: { arn?: string; reason?: string }[] }> {
-    const arn = (name: string) => `arn:aws:ecs:eu-west-1:123456789012:service/${input.cluster}/${name}`;
-    const known = input.services.filter((s) => this.desired.has(s));
-    return {
-      services: known.map((name) => {
-        const count = this.desired.get(name)!;
-        return {
-          serviceArn: arn(name),
-          serviceName: name,
-          status: 'ACTIVE',
-          desiredCount: count,
-          runningCount: count,
-          pendingCount: 0,
-          capacityProviderStrategy: [{ capacityProvider: name.includes('worker') ? 'FARGATE_SPOT' : 'FARGATE', weight: 1, base: 0 }],
-          deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', desiredCount: count, runningCount: count, pendingCount: 0, failedTasks: 0, rolloutState: 'COMPLETED' }],
-          events: [{ id: 'e1', createdAt: new Date('2025-01-15T11:59:00Z'), message: `(service ${name}) has reached a steady state.` }],
-        };
-      }),
-      failures: input.services.filter((s) => !this.desired.has(s)).map((s) => ({ arn: arn(s), reason: 'MISSING' })),
-    };
-  }
-
-  async listTasks(input: { cluster: string; serviceName: string }): Promise<{ taskArns?: string[] }> {
-    const count = this.desired.get(input.serviceName) ?? 0;
-    return { taskArns: Array.from({ length: count }, (_, i) => `arn:aws:ecs:eu-west-1:123456789012:task/${input.cluster}/${input.serviceName}-${i}`) };
-  }
-
-  async describeTasks(input: { cluster: string; tasks: string[] }): Promise<{ tasks?: EcsTask[] }> {
-    return {
-      tasks: input.tasks.map((taskArn) => ({
-        taskArn,
-        lastStatus: 'RUNNING',
-        desiredStatus: 'RUNNING',
-        healthStatus: 'HEALTHY',
-        capacityProviderName: taskArn.includes('worker') ? 'FARGATE_SPOT' : 'FARGATE',
-        containers: [{ name: 'n8n', lastStatus: 'RUNNING', healthStatus: 'HEALTHY' }],
-      })),
-    };
-  }
-
-  async describeDBInstances(input: { DBInstanceIdentifier: string }) {
-    if (!this.database) throw awsError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`);
-    return {
-      DBInstances: [
-        {
-          DBInstanceIdentifier: input.DBInstanceIdentifier,
-          DBInstanceStatus: 'available',
-          Engine: 'postgres',
-          EngineVersion: '17.6',
-          DBInstanceClass: 'db.t4g.micro',
-          Endpoint: { Address: 'db.abc.eu-west-1.rds.amazonaws.com', Port: 5432 },
-          MultiAZ: false,
-          StorageEncrypted: true,
-        },
-      ],
-    };
-  }
-
-  async describeReplicationGroups(input: { ReplicationGroupId: string }) {
-    if (!this.queue) throw awsError('ReplicationGroupNotFoundFault', `ReplicationGroup ${input.ReplicationGroupId} not found.`);
-    return {
-      ReplicationGroups: [
-        {
-          ReplicationGroupId: input.ReplicationGroupId,
-          Status: 'available',
-          Engine: 'valkey',
-          CacheNodeType: 'cache.t4g.micro',
-          ClusterEnabled: false,
-          TransitEncryptionEnabled: true,
-          AuthTokenEnabled: true,
-          NodeGroups: [{ NodeGroupId: '0001', Status: 'available', PrimaryEndpoint: { Address: 'master.q.abc.euw1.cache.amazonaws.com', Port: 6379 } }],
-        },
-      ],
-    };
-  }
-
-  async filterLogEvents() {
-    return { events: [] };
-  }
-}
-
-/** The AI services' probes and functional check on the AI host, as host-probes.ts and function-check.ts read them. */
-function aiProbeOutput(script: string, ok = true): string {
-  const m = `@@gm-ops:${tokenOf(script)}`;
-  const services = ['ollama', 'qdrant', 'crawl4ai'];
-  return [
-    ...services.map((s) => `${m} probe\t${s}\thttp\t0\t${ok ? 200 : 503} 0.004\t`),
-    ...services.map((s) => `${m} container\t${s}\trunning\thealthy\t0\t2025-01-15T09:05:00.123456789Z\t${s}:1`),
-    ...services.map((s) => `${m} function\t{"service":"${s}","ok":${ok},"ms":12,"detail":"${ok ? 'works' : 'failed'}"}`),
-    `${m} function-exit\t${ok ? 0 : 1}\t`,
-  ].join('\n');
-}
 
 interface Setup {
   aws: FakeAws;
@@ -183,8 +83,8 @@ function addScale(aws: FakeAws, scale: FakeScale, entryUrl: string, hold: boolea
     }),
   );
   addHost(aws, scaleAiHostAutoScalingGroupName(NAME), 'i-ai');
-  scale.desired.set('n8n-main', hold ? 0 : 1);
-  scale.desired.set('n8n-worker', hold ? 0 : 2);
+  scale.services.set('n8n-main', { desired: hold ? 0 : 1 });
+  scale.services.set('n8n-worker', { desired: hold ? 0 : 2, spot: true });
 }
 
 function writeProject(tier: string): string {
@@ -249,7 +149,7 @@ function answers(override: Record<string, (m: string) => string> = {}): (script:
       case 'halt':
         return `${m} exit 0\n${m} fence released\n`;
       case 'probe':
-        return aiProbeOutput(script);
+        return aiHostAnswer(script);
       default:
         return `${m} exit 0\n`;
     }
@@ -258,7 +158,7 @@ function answers(override: Record<string, (m: string) => string> = {}): (script:
 
 async function begin(from: 'dev' | 'scale'): Promise<void> {
   const aws = new FakeAws();
-  const scale = new FakeScale();
+  const scale = new FakeScale({ cluster: CLUSTER });
   const entry = await httpServer('ok');
   setup = { aws, scale, entry, project: writeProject(from), processes: [], deleted: [], deployExits: [], hostAnswers: {} };
   aws.cfn.on(DeleteStackCommand).callsFake((input: { StackName?: string }) => {
@@ -361,7 +261,7 @@ describe('migrate to scale', () => {
     const restore = setup.aws.scripts.find((s) => kindOf(s.script) === 'restore-into-rds')!.script;
     expect(restore).toContain(SET_TO_SCALE);
     expect(restore).toContain(DB_SECRET);
-    expect(restore).toContain('PGSSLMODE=require');
+    expect(restore).toContain('PGSSLMODE=verify-full PGSSLROOTCERT=/rds-ca/rds-ca-bundle.pem');
     expect(restore).toContain('--single-transaction');
     expect(setup.entry.requests).toBeGreaterThan(0);
     // cdk.json kept its other keys and style.

@@ -20,7 +20,8 @@ let dir: string;
 let calls: string;
 
 const LIB = String.raw`
-GM_EFS_MOUNT=$T/efs GM_BACKUP_DIR=$T/efs/backups GM_RUNTIME_DIR=$T/runtime GM_STOP_TIMEOUT=30
+GM_EFS_MOUNT=$T/efs GM_BACKUP_DIR=$T/efs/backups GM_RUNTIME_DIR=$T/runtime GM_RUN_DIR=$T/run GM_STOP_TIMEOUT=30
+GM_RDS_CA_URL=https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem
 gm_log() { local level=$1; shift; printf '2025-01-15T12:00:00Z geusemaker[%s] %s %s\n' "$GM_SCRIPT" "$level" "$*" >&2; }
 gm_info() { gm_log INFO "$@"; }
 gm_error() { gm_log ERROR "$@"; }
@@ -31,6 +32,12 @@ gm_validate_settings() { :; }
 gm_require_secrets() { :; }
 gm_export_compose_env() { :; }
 gm_compose() { echo "compose $*" >>"$CALLS"; }
+# The real one (docker/host/lib.sh) is run against a fake truststore in test/runtime/ai-services.test.ts.
+gm_fetch_rds_ca() {
+  echo "fetch-rds-ca $1" >>"$CALLS"
+  [[ -z "\${CA_FAIL:-}" ]] || { echo 'curl: (6) Could not resolve host: truststore.pki.rds.amazonaws.com'; return 1; }
+  mkdir -p "\${1%/*}" && echo '-----BEGIN CERTIFICATE-----' >"$1"
+}
 gm_fence_holder_pid() { [[ -n "\${FENCE_HELD:-}" ]] && echo 4242; }
 `.replace(/\\\$/g, '$');
 
@@ -45,6 +52,7 @@ const STUBS: Record<string, string> = {
   // docker run ... IMAGE pg_dump|pg_restore|psql ...: records argv and whether the password came by environment.
   docker: String.raw`#!/usr/bin/env bash
 printf 'docker %s | PGPASSWORD=%s\n' "$*" "\${PGPASSWORD:+set}" >>"$CALLS"
+printf 'PGSSLMODE=%s PGSSLROOTCERT=%s\n' "\${PGSSLMODE:-}" "\${PGSSLROOTCERT:-}" >>"$T/pg-tls"
 case " $* " in
   *" pg_dump "*) [[ -z "\${DUMP_FAIL:-}" ]] || { echo 'pg_dump: error: connection to server failed: SSL SYSCALL error' >&2; exit 1; }; echo DUMPDATA ;;
   *" pg_restore "*) cat >/dev/null; [[ -z "\${RESTORE_FAIL:-}" ]] || { echo 'pg_restore: error: permission denied for database n8n' >&2; exit 1; } ;;
@@ -97,13 +105,31 @@ describe('restore into RDS (on the AI host)', () => {
       const docker = done.filter((c) => c.startsWith('docker '));
       expect(docker).toHaveLength(3);
       expect(docker[0]).toMatch(/psql .* -c DROP DATABASE IF EXISTS "n8n_restore"; -c CREATE DATABASE "n8n_restore"; \| PGPASSWORD=set$/);
-      expect(docker[1]).toMatch(/^docker run --rm -i --network host -e PGUSER -e PGPASSWORD -e PGHOST -e PGPORT -e PGSSLMODE postgres:17\.9-alpine pg_restore --dbname=n8n_restore --no-owner --no-privileges --single-transaction --exit-on-error \| PGPASSWORD=set$/);
+      expect(docker[1]).toMatch(/^docker run --rm -i --network host -v \S+\/run\/rds-ca-bundle\.pem:\/rds-ca\/rds-ca-bundle\.pem:ro -e PGUSER -e PGPASSWORD -e PGHOST -e PGPORT -e PGSSLMODE -e PGSSLROOTCERT postgres:17\.9-alpine pg_restore --dbname=n8n_restore --no-owner --no-privileges --single-transaction --exit-on-error \| PGPASSWORD=set$/);
       // Both renames in one transaction: a failure between them never leaves RDS without "n8n".
       expect(docker[2]).toMatch(/-c BEGIN; ALTER DATABASE "n8n" RENAME TO "n8n_replaced"; ALTER DATABASE "n8n_restore" RENAME TO "n8n"; COMMIT; -c DROP DATABASE "n8n_replaced" WITH \(FORCE\);/);
       expect(done.join('\n')).not.toContain(PASSWORD);
       expect(done).toContain(`aws secretsmanager get-secret-value --region eu-west-1 --secret-id ${SECRET} --query SecretString --output text`);
       expect(done.slice(-3)).toEqual(['compose stop --timeout 30 qdrant', `place-qdrant ${dir}/efs/backups/${SET}`, 'start.sh credentials required']);
     }
+  });
+
+  it('verifies the database\'s certificate and name (libpq verify-full) with the region\'s RDS bundle, mounted read-only', () => {
+    const { stdout, calls: done } = run(restoreToRdsScript(SET, RDS)(TOKEN), {});
+    expect(parseStep(stdout, TOKEN).exitCode).toBe(0);
+    expect(done).toContain(`fetch-rds-ca ${dir}/run/rds-ca-bundle.pem`);
+    const tls = fs.readFileSync(path.join(dir, 'pg-tls'), 'utf8').trim().split('\n');
+    expect(new Set(tls)).toEqual(new Set(['PGSSLMODE=verify-full PGSSLROOTCERT=/rds-ca/rds-ca-bundle.pem']));
+    for (const call of done.filter((c) => c.startsWith('docker run '))) expect(call).toContain(`-v ${dir}/run/rds-ca-bundle.pem:/rds-ca/rds-ca-bundle.pem:ro `);
+  });
+
+  it('no RDS certificate bundle: exit 1 naming the URL and the reason, nothing sent to the database', () => {
+    const { stdout, calls: done } = run(restoreToRdsScript(SET, RDS)(TOKEN), { CA_FAIL: '1' });
+    expect(parseStep(stdout, TOKEN)).toMatchObject({
+      exitCode: 1,
+      errors: [expect.stringContaining('migrate: cannot fetch the RDS certificate bundle https://truststore.pki.rds.amazonaws.com/eu-west-1/eu-west-1-bundle.pem: curl: (6) Could not resolve host')],
+    });
+    expect(done.filter((c) => c.startsWith('docker '))).toEqual([]);
   });
 
   it('pg_restore fails: exit 1 with its error; the restore database is dropped and nothing swapped', () => {
@@ -119,7 +145,7 @@ describe('restore into RDS (on the AI host)', () => {
   it('a set without Qdrant data: Qdrant is left alone, start.sh still runs (it upserts the pre-wired credentials)', () => {
     const { stdout, calls: done } = run(restoreToRdsScript(SET, RDS)(TOKEN));
     expect(parseStep(stdout, TOKEN).exitCode).toBe(0);
-    expect(done.filter((c) => !c.startsWith('docker ') && !c.startsWith('aws '))).toEqual(['init migrate-restore', 'start.sh credentials required']);
+    expect(done.filter((c) => !c.startsWith('docker ') && !c.startsWith('aws '))).toEqual(['init migrate-restore', `fetch-rds-ca ${dir}/run/rds-ca-bundle.pem`, 'start.sh credentials required']);
   });
 
   it('a damaged set: exit 2 before anything touches the database', () => {

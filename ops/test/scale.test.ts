@@ -1,14 +1,15 @@
 /**
  * status, health and logs of a scale deployment through the entry point: CloudFormation, auto scaling, EC2, SSM
- * and CloudWatch mocked (aws-sdk-client-mock), ECS, RDS, ElastiCache and CloudWatch Logs through the scale API's
- * fake, which answers with the shapes of the AWS API reference; the entry URL is a real local server.
+ * and CloudWatch mocked (aws-sdk-client-mock), ECS, RDS, ElastiCache and CloudWatch Logs through the shared fake of
+ * the scale API (helpers/fake-scale.ts), which answers with the shapes of the AWS API reference; the entry URL is a
+ * real local server.
  */
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { OUTPUT_KEYS, SCALE_BACKLOG_METRIC, SCALE_OUTPUT_KEYS, TAG_KEYS, scaleAiHostAutoScalingGroupName } from '../src/contract';
-import type { EcsService, EcsTask, FilteredLogEvent, ScaleApi } from '../src/scale/api';
 import { sdkScaleApi } from '../src/scale/api';
 import { FakeAws, awsError, stackOf } from './helpers/fake-aws';
+import { FakeScale } from './helpers/fake-scale';
 import { runWith, type RunResult } from './helpers/harness';
 import { tokenOf } from './helpers/host-output';
 import { httpServer, type LocalServer } from './helpers/local-servers';
@@ -16,112 +17,6 @@ import { httpServer, type LocalServer } from './helpers/local-servers';
 const NAME = 'big';
 const CLUSTER = `geusemaker-${NAME}`;
 const NOW = Date.parse('2025-01-15T12:00:00Z');
-
-interface FakeService {
-  desired: number;
-  running: number;
-  healthy?: number;
-  spot?: boolean;
-  rollout?: string;
-}
-
-class FakeScale implements ScaleApi {
-  readonly services = new Map<string, FakeService>([
-    ['n8n-main', { desired: 1, running: 1 }],
-    ['n8n-worker', { desired: 2, running: 2, spot: true }],
-    ['n8n-webhook', { desired: 1, running: 1 }],
-  ]);
-  dbStatus = 'available';
-  queueStatus = 'available';
-  readonly logs = new Map<string, FilteredLogEvent[]>();
-  readonly logCalls: { logGroupName: string; startTime?: number }[] = [];
-
-  async describeServices(input: { cluster: string; services: string[] }): Promise<{ services?: EcsService[]; failures?: { arn?: string; reason?: string }[] }> {
-    const arn = (name: string) => `arn:aws:ecs:eu-west-1:123456789012:service/${input.cluster}/${name}`;
-    return {
-      services: input.services
-        .filter((s) => this.services.has(s))
-        .map((name) => {
-          const s = this.services.get(name)!;
-          return {
-            serviceArn: arn(name),
-            serviceName: name,
-            status: 'ACTIVE',
-            desiredCount: s.desired,
-            runningCount: s.running,
-            pendingCount: s.desired - s.running,
-            deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', desiredCount: s.desired, runningCount: s.running, pendingCount: 0, failedTasks: 0, rolloutState: s.rollout ?? 'COMPLETED' }],
-            events: [{ id: 'e1', createdAt: new Date(NOW - 60_000), message: `(service ${name}) has reached a steady state.` }],
-          };
-        }),
-      failures: input.services.filter((s) => !this.services.has(s)).map((s) => ({ arn: arn(s), reason: 'MISSING' })),
-    };
-  }
-
-  async listTasks(input: { cluster: string; serviceName: string }) {
-    const s = this.services.get(input.serviceName);
-    return { taskArns: Array.from({ length: s?.running ?? 0 }, (_, i) => `arn:aws:ecs:eu-west-1:123456789012:task/${input.cluster}/${input.serviceName}-${i}`) };
-  }
-
-  async describeTasks(input: { cluster: string; tasks: string[] }): Promise<{ tasks?: EcsTask[] }> {
-    return {
-      tasks: input.tasks.map((taskArn) => {
-        const [, service, index] = /task\/[^/]+\/(.+)-(\d+)$/.exec(taskArn)!;
-        const s = this.services.get(service)!;
-        return {
-          taskArn,
-          lastStatus: 'RUNNING',
-          desiredStatus: 'RUNNING',
-          healthStatus: Number(index) < (s.healthy ?? s.running) ? 'HEALTHY' : 'UNKNOWN',
-          capacityProviderName: s.spot ? 'FARGATE_SPOT' : 'FARGATE',
-        };
-      }),
-    };
-  }
-
-  async describeDBInstances(input: { DBInstanceIdentifier: string }) {
-    return {
-      DBInstances: [
-        {
-          DBInstanceIdentifier: input.DBInstanceIdentifier,
-          DBInstanceStatus: this.dbStatus,
-          Engine: 'postgres',
-          EngineVersion: '17.6',
-          DBInstanceClass: 'db.t4g.micro',
-          Endpoint: { Address: 'db.abc.eu-west-1.rds.amazonaws.com', Port: 5432 },
-          MultiAZ: false,
-          StorageEncrypted: true,
-        },
-      ],
-    };
-  }
-
-  async describeReplicationGroups(input: { ReplicationGroupId: string }) {
-    return {
-      ReplicationGroups: [
-        {
-          ReplicationGroupId: input.ReplicationGroupId,
-          Status: this.queueStatus,
-          Engine: 'valkey',
-          CacheNodeType: 'cache.t4g.micro',
-          ClusterEnabled: false,
-          TransitEncryptionEnabled: true,
-          AuthTokenEnabled: true,
-          NodeGroups: [{ NodeGroupId: '0001', Status: 'available', PrimaryEndpoint: { Address: 'master.q.abc.euw1.cache.amazonaws.com', Port: 6379 } }],
-        },
-      ],
-    };
-  }
-
-  /** FilterLogEvents: the group's events at or after startTime, two per page (nextToken), as the API pages. */
-  async filterLogEvents(input: { logGroupName: string; startTime?: number; nextToken?: string }) {
-    this.logCalls.push({ logGroupName: input.logGroupName, startTime: input.startTime });
-    const all = (this.logs.get(input.logGroupName) ?? []).filter((e) => (e.timestamp ?? 0) >= (input.startTime ?? 0));
-    const start = input.nextToken ? Number(input.nextToken) : 0;
-    const page = all.slice(start, start + 2);
-    return { events: page, nextToken: start + 2 < all.length ? String(start + 2) : undefined };
-  }
-}
 
 let aws: FakeAws;
 let scale: FakeScale;
@@ -140,7 +35,10 @@ function aiProbes(script: string, crawl = true): string {
 
 beforeEach(async () => {
   aws = new FakeAws();
-  scale = new FakeScale();
+  scale = new FakeScale({
+    cluster: CLUSTER,
+    services: { 'n8n-main': { desired: 1 }, 'n8n-worker': { desired: 2, spot: true }, 'n8n-webhook': { desired: 1 } },
+  });
   entry = await httpServer('ok');
   cloudWatch.reset();
   cloudWatch.on(GetMetricDataCommand).resolves({

@@ -6,7 +6,7 @@ export class StopCommand extends GmOpsCommand {
   static paths = [['stop']];
 
   static usage = Command.Usage({
-    description: 'take the host away and keep the data (what it costs while stopped)',
+    description: 'take the host away and keep the data (what it costs while stopped); scale: the n8n tasks and the AI host',
     details: `
       Prints what it will do first; acts on \`--yes\`, or after a confirmation on a terminal. Without \`--yes\` and without a terminal it prints the plan and exits 1.
 
@@ -15,6 +15,8 @@ export class StopCommand extends GmOpsCommand {
       A deployment with a schedule (scheduled actions) gets its ScheduledActions process suspended first, so that the schedule cannot start the host again; \`gm-ops start\` resumes it.
 
       Then it shows what the deployment still costs while stopped (the file system, the stored secrets, on automation and gpu the load balancer), priced from the shipped offline price table. The file system and the secrets are never touched. A stopped deployment is said to be stopped (exit 0).
+
+      A scale deployment: its n8n services go to 0 tasks first — the main and the webhook processors (UpdateService), then the workers, whose scalable target gets a minimum and maximum of 0 (RegisterScalableTarget, so that neither the backlog nor the CPU scaling can start one) before their desired count is set to 0 — then its AI host's group as above. Stop waits until no task runs and the AI host is gone. The database (RDS) and the queue (Valkey) keep running, and billing: the plan says what they cost a month. gm-ops does not stop RDS: AWS starts a stopped DB instance again after seven days. Only the steps still needed are planned; a step AWS refuses ends the stop in one line saying what was done, and running stop again finishes it.
     `,
     examples: [
       ['See what stop would do', '$0 stop my-stack'],
@@ -24,7 +26,7 @@ export class StopCommand extends GmOpsCommand {
 
   yes = Option.Boolean('-y,--yes', false, { description: 'Stop without asking' });
 
-  timeout = Option.String('--timeout', { description: 'How long to wait for the host to be gone (default 15m)', validator: isDurationMs(60_000, 2 * 3_600_000) });
+  timeout = Option.String('--timeout', { description: 'How long to wait for the host (and on scale the n8n tasks) to be gone (default 15m)', validator: isDurationMs(60_000, 2 * 3_600_000) });
 
   json = Option.Boolean('--json', false, { description: 'Print one JSON document (the plan, the result and the stopped cost)' });
 

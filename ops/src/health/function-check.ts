@@ -30,17 +30,18 @@ export interface FunctionResult {
 }
 
 /**
- * Script lines (POSIX sh) that run the check and print `<marker> function\t<line>` per line of its
+ * Script lines (POSIX sh) that run the check (of `services` by name, or the host's default set) and print `<marker> function\t<line>` per line of its
  * output, then `<marker> function-exit\t<code>\t<first stderr line>`; or `<marker> function-absent`.
  * Uses the probe script's `$M` (the marker), `$d` (its temporary directory whose `*.out` files it prints at the
  * end) and `clean` (its one-line sanitizer).
  */
-export function functionCheckScript(): string {
+export function functionCheckScript(services: readonly string[] = []): string {
   const path = shellQuote(FUNCTION_CHECK_PATH);
+  const named = services.map((service) => ` --service ${shellQuote(service)}`).join('');
   return [
     `fc_run() {`,
     `  if [ ! -f ${path} ]; then printf '%s function-absent\\n' "$M"; return; fi`,
-    `  timeout ${FUNCTION_CHECK_TIMEOUT_SECONDS} bash ${path} --json > "$d/fc.raw" 2> "$d/fc.stderr"; fc_rc=$?`,
+    `  timeout ${FUNCTION_CHECK_TIMEOUT_SECONDS} bash ${path} --json${named} > "$d/fc.raw" 2> "$d/fc.stderr"; fc_rc=$?`,
     `  head -n ${FUNCTION_CHECK_MAX_LINES} "$d/fc.raw" | cut -c 1-${FUNCTION_CHECK_MAX_LINE_CHARS} | tr -d '\\r' | while IFS= read -r fc_line; do`,
     `    printf '%s function\\t%s\\n' "$M" "$fc_line"`,
     `  done`,

@@ -20,7 +20,8 @@ export function hostProbeSeconds(timeoutMs: number, deep: boolean): number {
   return Math.max(Number(seconds(timeoutMs)) + 2, deep ? FUNCTION_CHECK_TIMEOUT_SECONDS : 0) + 30;
 }
 
-export function hostProbeScript(token: string, timeoutMs: number, deep = false): string {
+/** `functionServices`: the services the functional check is asked for by name (default: the host's own set). */
+export function hostProbeScript(token: string, timeoutMs: number, deep = false, functionServices: readonly string[] = []): string {
   const marker = markerOf(token);
   const timeout = seconds(timeoutMs);
   const lines = [
@@ -42,7 +43,7 @@ export function hostProbeScript(token: string, timeoutMs: number, deep = false):
     `  printf '%s probe\\tpostgres\\tpg_isready\\t%s\\t0 %s\\t%s\\n' "$M" "$rc" "$(( (e - s) / 1000000 ))ms" "$(printf '%s' "$out" | clean)"`,
     `}`,
   ];
-  if (deep) lines.push(functionCheckScript(), `( fc_run > "$d/zz-function.out" ) &`);
+  if (deep) lines.push(functionCheckScript(functionServices), `( fc_run > "$d/zz-function.out" ) &`);
   for (const service of SERVICES) {
     if (service.health.kind === 'http') {
       lines.push(`( probe_http ${service.name} ${service.port} ${shellQuote(service.health.path)} > "$d/${service.name}.out" ) &`);

@@ -16,8 +16,16 @@ const N8N_HEALTH_PATH = (SERVICES.find((s) => s.name === 'n8n')!.health as { pat
 export interface DeploymentHealth {
   readonly name: string;
   readonly tier?: string;
+  /** The host `--replace-on-critical` may replace. */
   readonly instanceId?: string;
   readonly results: ProbeResult[];
+  /**
+   * The services (rows) a replacement of that host can fix; undefined: every row (a single-host tier). A scale
+   * deployment's AI host runs only the AI services: its n8n, database and queue are not on it.
+   */
+  readonly hostChecks?: readonly string[];
+  /** Why the failures outside `hostChecks` are left alone by gm-ops (who replaces or repairs them instead). */
+  readonly outsideHost?: string;
 }
 
 export interface ProbeRoundOptions {

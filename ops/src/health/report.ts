@@ -8,6 +8,8 @@ import type { DeploymentHealth } from './probe-round';
 
 export interface HealthRow {
   readonly deployment: string;
+  /** The deployment's tier (dev, automation, gpu, scale), when it has a compute stack. */
+  readonly tier?: string;
   readonly service: string;
   readonly check: string;
   readonly level: Level;
@@ -42,6 +44,7 @@ export function buildRound(
       const consecutiveFailures = failures.record(`${deployment.name}/${result.service}/${result.check}`, effectiveOutcome(result));
       rows.push({
         deployment: deployment.name,
+        ...(deployment.tier ? { tier: deployment.tier } : {}),
         service: result.service,
         check: result.check,
         level: levelOf(result, consecutiveFailures),
@@ -95,15 +98,27 @@ export function renderRound(round: HealthRound, style: Style, watching: boolean)
   return header + renderTable(headers, rows, style);
 }
 
+/**
+ * One document per round. `deployments` says each deployment's tier and verdict; `services` has one row per check:
+ * on a host tier its host and the services on it, on a scale deployment its entry, ECS services (main, worker,
+ * webhook), database, queue, AI host and AI services.
+ */
 export function roundJson(round: HealthRound): object {
+  const deployments = new Map<string, { tier: string | null; healthy: boolean }>();
+  for (const row of round.rows) {
+    const seen = deployments.get(row.deployment) ?? { tier: row.tier ?? null, healthy: true };
+    deployments.set(row.deployment, { ...seen, healthy: seen.healthy && isAcceptable(row.level) });
+  }
   return {
     round: round.round,
     at: new Date(round.at).toISOString(),
     mode: round.mode,
     deep: round.deep,
     healthy: round.healthy,
+    deployments: [...deployments].map(([deployment, d]) => ({ deployment, tier: d.tier, healthy: d.healthy })),
     services: round.rows.map((row) => ({
       deployment: row.deployment,
+      tier: row.tier ?? null,
       service: row.service,
       check: row.check,
       state: row.level,

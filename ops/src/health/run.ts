@@ -1,9 +1,12 @@
-/** `gm-ops health [<name>...]`: exit 0 when everything is healthy, 1 otherwise. */
+/**
+ * `gm-ops health [<name>...]`: exit 0 when everything is healthy, 1 otherwise. Host tiers are probed on their host
+ * (or, with --direct, at their entry); scale deployments by their own checks (scale/health.ts), in the same report.
+ */
 import type { CommandIO } from '../command-io';
 import { ExitCode, Interrupted } from '../errors';
 import { probeDirectRound, probeSsmRound, type DeploymentHealth } from './probe-round';
 import { renderRound, roundJson } from './report';
-import { resolveTargets } from './targets';
+import { resolveTargets, type HealthTarget } from './targets';
 import { runHealthLoop } from './watch';
 
 export interface HealthOptions {
@@ -29,8 +32,7 @@ export async function runHealth(io: CommandIO, options: HealthOptions): Promise<
   const mode = options.direct ? 'direct' : 'ssm';
   const spinner = io.spinner(options.json || (options.watch && services.terminal.redraw));
 
-  const probeOnce = async (): Promise<DeploymentHealth[]> => {
-    const targets = await resolveTargets(clients, options.names);
+  const probeHosts = (targets: readonly HealthTarget[]): Promise<DeploymentHealth[]> => {
     const round = { timeoutMs: options.timeoutMs, monotonicMs: services.monotonicMs };
     if (options.direct) return probeDirectRound(targets, round);
     return probeSsmRound(targets, {
@@ -42,6 +44,22 @@ export async function runHealth(io: CommandIO, options: HealthOptions): Promise<
       randomId: services.randomId,
       deep: options.deep,
     });
+  };
+  // A scale deployment is not one host: its n8n runs on ECS, its database on RDS, its queue on ElastiCache.
+  const probeScale = async (targets: readonly HealthTarget[]): Promise<DeploymentHealth[]> => {
+    const { probeScaleRound } = require('../scale/health') as typeof import('../scale/health');
+    return probeScaleRound(io, targets, { direct: options.direct, deep: options.deep, timeoutMs: options.timeoutMs });
+  };
+  const probeOnce = async (): Promise<DeploymentHealth[]> => {
+    const targets = await resolveTargets(clients, options.names);
+    const scale = targets.filter((t) => t.tier === 'scale');
+    const hosts = targets.filter((t) => t.tier !== 'scale');
+    const [hostRounds, scaleRounds] = await Promise.all([
+      hosts.length > 0 || scale.length === 0 ? probeHosts(hosts) : [],
+      scale.length > 0 ? probeScale(scale) : [],
+    ]);
+    const byName = new Map([...hostRounds, ...scaleRounds].map((d) => [d.name, d]));
+    return targets.map((t) => byName.get(t.name)!);
   };
 
   let lastGood: DeploymentHealth[] | undefined;
@@ -85,7 +103,7 @@ export async function runHealth(io: CommandIO, options: HealthOptions): Promise<
       } else {
         io.write(renderRound(round, io.style, false));
       }
-      if (replacer && lastGood) await replacer.act(round, new Map(lastGood.map((d) => [d.name, d.instanceId])));
+      if (replacer && lastGood) await replacer.act(round, new Map(lastGood.map((d) => [d.name, d])));
     },
   });
   if (!last) throw new Interrupted();

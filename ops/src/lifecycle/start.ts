@@ -4,7 +4,7 @@
  * waits while the group launches the host (Pending, Pending:Wait while it bootstraps, InService), then until every
  * service works: the same SSM probes and functional check as `gm-ops health --deep` (the functional check once the
  * liveness probes pass). Bounded by --timeout.
- * A running deployment is said to be running, and checked.
+ * A running deployment is said to be running, and checked. A scale deployment is started by scale-start.ts.
  */
 import { ResumeProcessesCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import type { CommandIO } from '../command-io';
@@ -96,6 +96,10 @@ export async function runStart(io: CommandIO, options: StartOptions): Promise<nu
     target = await resolveTarget(clients, options.name, 'start');
   } finally {
     spinner.stop();
+  }
+  if (target.tier === 'scale') {
+    const { runScaleStart } = require('./scale-start') as typeof import('./scale-start');
+    return runScaleStart(io, target, options);
   }
   const { group, name } = target;
   const situation = situationOf(target);

@@ -4,6 +4,7 @@
  * schedule (a scheduled start would bring the host back); sets the desired capacity to 0; waits, showing the
  * lifecycle state, while the clean-stop hook holds the host (Terminating:Wait: PostgreSQL flushed, Qdrant
  * snapshotted, the fence released) until it is gone; then shows what the deployment costs while stopped.
+ * A scale deployment (its ECS services, the workers' scaling, its AI host) is stopped by scale-stop.ts.
  */
 import { SuspendProcessesCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import type { CommandIO } from '../command-io';
@@ -47,7 +48,7 @@ interface StopPlan {
   readonly facts: readonly (readonly [string, string])[];
 }
 
-function hostLine(instances: readonly GroupInstance[]): string {
+export function hostLine(instances: readonly GroupInstance[]): string {
   if (instances.length === 0) return 'none';
   return instances.map((i) => `${i.instanceId} ${i.lifecycleState}${i.healthStatus && i.healthStatus !== 'Healthy' ? ` (${i.healthStatus})` : ''}`).join(', ');
 }
@@ -179,8 +180,18 @@ export async function runStop(io: CommandIO, options: StopOptions): Promise<numb
   const spinner = io.spinner(options.json);
   let stop: StopPlan;
   spinner.start(`Looking at ${options.name}…`);
+  let target: LifecycleTarget;
   try {
-    const target = await resolveTarget(clients, options.name, 'stop');
+    target = await resolveTarget(clients, options.name, 'stop');
+  } finally {
+    spinner.stop();
+  }
+  if (target.tier === 'scale') {
+    const { runScaleStop } = require('./scale-stop') as typeof import('./scale-stop');
+    return runScaleStop(io, target, options);
+  }
+  spinner.start(`Looking at ${options.name}…`);
+  try {
     const [schedule, hook] = await Promise.all([scheduledActions(clients.autoScaling, target.group.name), cleanStopHook(clients.autoScaling, target.group.name)]);
     if (target.group.desired > 0 || liveInstances(target.group).length > 0) requireCleanStop(target, hook !== undefined);
     stop = plan(target, schedule, hook?.heartbeatSeconds, options.timeoutMs);
@@ -243,7 +254,7 @@ export async function runStop(io: CommandIO, options: StopOptions): Promise<numb
  * A group without the clean-stop hook (a compute stack deployed before it) would terminate the host outright:
  * Qdrant's vectors on local disk since the last snapshot would be lost. Stop refuses, and says how to update.
  */
-function requireCleanStop(target: LifecycleTarget, hasHook: boolean): void {
+export function requireCleanStop(target: LifecycleTarget, hasHook: boolean): void {
   const { group, compute, name } = target;
   if (hasHook && group.min === 0) return;
   const why = !hasHook

@@ -35,10 +35,12 @@ export interface StoppedCost {
   readonly monthlyCost: Decimal;
   readonly rows: readonly StoppedCostRow[];
   readonly notes: readonly string[];
+  /** A scale deployment: its n8n tasks are not billed while stopped either. */
+  readonly scale?: boolean;
 }
 
-/** Types of what goes away with the host (the live inventory's host resource). */
-const GOES_WITH_THE_HOST = new Set(['EC2 instance']);
+/** Types of what goes away with the host (the live inventory's host resource) and, on the scale tier, the ECS tasks. */
+const GOES_WITH_THE_HOST = new Set(['EC2 instance', 'AWS::ECS::Service']);
 
 export async function stoppedCost(clients: AwsClients, name: string, clock: Clock): Promise<StoppedCost> {
   const inventory = await deploymentInventory(clients, name);
@@ -66,7 +68,8 @@ export async function stoppedCost(clients: AwsClients, name: string, clock: Cloc
   // The same figure `gm-ops cost` reports as stoppedMonthlyCost (cost/scenarios.ts), when the estimate has it: with
   // the host gone, what is left is exactly what survives a stop, so it equals the total of these rows.
   const scenarios = (report as { readonly scenarios?: { readonly stoppedMonthlyCost?: Decimal } }).scenarios;
-  return { region: inventory.region, asOf: table.asOf, monthlyCost: scenarios?.stoppedMonthlyCost ?? report.totalMonthlyCost, rows, notes };
+  const scale = inventory.resources.some((r) => r.type === 'AWS::ECS::Service' || r.type === 'AWS::RDS::DBInstance');
+  return { region: inventory.region, asOf: table.asOf, monthlyCost: scenarios?.stoppedMonthlyCost ?? report.totalMonthlyCost, rows, notes, ...(scale ? { scale } : {}) };
 }
 
 export function renderStoppedCost(name: string, cost: StoppedCost, style: Style): string {
@@ -87,7 +90,7 @@ export function renderStoppedCost(name: string, cost: StoppedCost, style: Style)
   }
   if (usage.length > 0) lines.push(style.dim(`  Not included, they depend on usage: ${[...new Set(usage.map((r) => r.name))].join(', ')}.`));
   for (const note of cost.notes) lines.push(style.dim(`  Note: ${note}`));
-  lines.push(style.dim('  Not billed while stopped: the host, its root volume and its public IPv4 address.'));
+  lines.push(style.dim(`  Not billed while stopped: ${cost.scale ? 'the n8n tasks, the AI host, its root volume and its public IPv4 address' : 'the host, its root volume and its public IPv4 address'}.`));
   return `${lines.join('\n')}\n`;
 }
 
@@ -111,5 +114,22 @@ export function stoppedCostJson(cost: StoppedCost): unknown {
       note: r.note ?? null,
     })),
     notes: cost.notes,
+  };
+}
+
+/** The scale tier's database and queue (RDS and ElastiCache rows): they keep running, and billing, while stopped. */
+export interface KeptRunning {
+  readonly monthlyCost: Decimal;
+  /** False when a price of theirs is not in the shipped table (the figure is then incomplete). */
+  readonly priced: boolean;
+  readonly found: boolean;
+}
+
+export function keptRunningCost(cost: StoppedCost): KeptRunning {
+  const rows = cost.rows.filter((r) => (r.resource.startsWith('Database ') || r.resource.startsWith('Cache ')) && !r.usageBased);
+  return {
+    monthlyCost: rows.reduce((sum, r) => sum.add(r.monthlyCost ?? Decimal.ZERO), Decimal.ZERO),
+    priced: rows.every((r) => !r.priceNotFound),
+    found: rows.length > 0,
   };
 }

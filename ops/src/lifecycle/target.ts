@@ -1,6 +1,9 @@
-/** The deployment stop and start act on: its compute stack and the auto scaling group of its host. */
+/**
+ * The deployment stop and start act on: its compute stack and the auto scaling group of its host (on the scale tier,
+ * of its AI host; its ECS services are read by scale-lifecycle.ts).
+ */
 import type { AwsClients } from '../aws/clients';
-import { autoScalingGroupName, type Tier } from '../contract';
+import { autoScalingGroupName, scaleAiHostAutoScalingGroupName, type Tier } from '../contract';
 import { findDeployment } from '../discovery/deployments';
 import { autoScalingGroupOf } from '../discovery/hosts';
 import { assessStack } from '../discovery/stack-state';
@@ -34,12 +37,6 @@ export async function resolveTarget(clients: AwsClients, name: string, verb: 'st
       'delete the one you do not want (its data is on EFS, untouched), then run this again',
     );
   }
-  if ((compute.role as string) === 'scale') {
-    throw new OpsError(
-      `${compute.stackName} is a scale deployment: its n8n runs on ECS and RDS, which gm-ops ${verb} does not ${verb}`,
-      'stop and start handle the dev, automation and gpu tiers',
-    );
-  }
   const condition = assessStack(compute.stackName, compute.status, region).condition;
   if (condition === 'busy') {
     throw new OpsError(
@@ -47,7 +44,7 @@ export async function resolveTarget(clients: AwsClients, name: string, verb: 'st
       `run \`gm-ops ${verb} ${name}\` again when it is done (see \`gm-ops status ${name}\`)`,
     );
   }
-  const groupName = autoScalingGroupOf(compute) ?? autoScalingGroupName(name);
+  const groupName = autoScalingGroupOf(compute) ?? (compute.role === 'scale' ? scaleAiHostAutoScalingGroupName(name) : autoScalingGroupName(name));
   const group = await readGroup(clients.autoScaling, groupName);
   if (!group) {
     throw new OpsError(

@@ -1,10 +1,11 @@
 /**
- * The AWS APIs only the scale tier needs: ECS (services and tasks), RDS (the database), ElastiCache (the queue)
- * and CloudWatch Logs (the tasks' logs). Each call takes and returns the API's own shapes (the AWS API reference
- * field names, which the JS SDK v3 keeps: camelCase for ECS and Logs, PascalCase for RDS and ElastiCache), so a
- * test's fake answers exactly what AWS answers.
+ * The AWS APIs only the scale tier needs: ECS (services and tasks), Application Auto Scaling (the workers' scalable
+ * target), RDS (the database), ElastiCache (the queue) and CloudWatch Logs (the tasks' logs). Each call takes and
+ * returns the API's own shapes (the AWS API reference field names, which the JS SDK v3 keeps: camelCase for ECS and
+ * Logs, PascalCase for Application Auto Scaling, RDS and ElastiCache), so a test's fake answers exactly what AWS
+ * answers.
  *
- * The SDK clients of these four services are loaded on first use, from the CloudFormation client's own region and
+ * The SDK clients of these five services are loaded on first use, from the CloudFormation client's own region and
  * credentials. When they are not installed gm-ops says so in one line instead of crashing. Tests put their fake on
  * the AWS clients object as `scale` (see {@link scaleApiOf}).
  */
@@ -61,6 +62,21 @@ export interface EcsTask {
   readonly containers?: readonly { readonly name?: string; readonly lastStatus?: string; readonly healthStatus?: string }[];
 }
 
+// ----- Application Auto Scaling (JSON 1.1; RegisterScalableTarget, DescribeScalableTargets) -----
+
+export interface ScalableTarget {
+  readonly ServiceNamespace?: string;
+  /** `service/<cluster>/<service>` for an ECS service. */
+  readonly ResourceId?: string;
+  /** `ecs:service:DesiredCount`. */
+  readonly ScalableDimension?: string;
+  readonly MinCapacity?: number;
+  readonly MaxCapacity?: number;
+  readonly RoleARN?: string;
+  readonly CreationTime?: Date;
+  readonly SuspendedState?: { readonly DynamicScalingInSuspended?: boolean; readonly DynamicScalingOutSuspended?: boolean; readonly ScheduledScalingSuspended?: boolean };
+}
+
 // ----- RDS (query; DescribeDBInstances) -----
 
 export interface DbInstance {
@@ -73,6 +89,10 @@ export interface DbInstance {
   readonly Endpoint?: { readonly Address?: string; readonly Port?: number };
   readonly MultiAZ?: boolean;
   readonly StorageEncrypted?: boolean;
+  readonly DBInstanceArn?: string;
+  readonly AllocatedStorage?: number;
+  readonly StorageType?: string;
+  readonly BackupRetentionPeriod?: number;
 }
 
 // ----- ElastiCache (query; DescribeReplicationGroups) -----
@@ -86,6 +106,9 @@ export interface ReplicationGroup {
   readonly ClusterEnabled?: boolean;
   readonly TransitEncryptionEnabled?: boolean;
   readonly AuthTokenEnabled?: boolean;
+  readonly ARN?: string;
+  /** The nodes (cache clusters) of the group: the primary and its replicas. */
+  readonly MemberClusters?: readonly string[];
   readonly NodeGroups?: readonly {
     readonly NodeGroupId?: string;
     readonly Status?: string;
@@ -110,6 +133,25 @@ export interface ScaleApi {
     nextToken?: string;
   }>;
   describeTasks(input: { cluster: string; tasks: string[] }): Promise<{ tasks?: EcsTask[]; failures?: EcsFailure[] }>;
+  /** Throws ServiceNotFoundException, ServiceNotActiveException, ClusterNotFoundException, AccessDeniedException. */
+  updateService(input: { cluster: string; service: string; desiredCount?: number }): Promise<{ service?: EcsService }>;
+  /**
+   * Registers or updates a scalable target. Updating one moves the resource's current capacity into the new range at
+   * once (API reference). Throws ValidationException (e.g. MinCapacity above MaxCapacity).
+   */
+  registerScalableTarget(input: {
+    ServiceNamespace: 'ecs';
+    ResourceId: string;
+    ScalableDimension: 'ecs:service:DesiredCount';
+    MinCapacity?: number;
+    MaxCapacity?: number;
+  }): Promise<{ ScalableTargetARN?: string }>;
+  describeScalableTargets(input: {
+    ServiceNamespace: 'ecs';
+    ResourceIds?: string[];
+    ScalableDimension?: 'ecs:service:DesiredCount';
+    NextToken?: string;
+  }): Promise<{ ScalableTargets?: ScalableTarget[]; NextToken?: string }>;
   /** Throws DBInstanceNotFoundFault when the instance does not exist. */
   describeDBInstances(input: { DBInstanceIdentifier: string }): Promise<{ DBInstances?: DbInstance[] }>;
   /** Throws ReplicationGroupNotFoundFault when the group does not exist. */
@@ -124,7 +166,13 @@ export interface ScaleApi {
 }
 
 /** The SDK packages behind {@link ScaleApi}. */
-export const SCALE_SDK_PACKAGES = ['@aws-sdk/client-ecs', '@aws-sdk/client-rds', '@aws-sdk/client-elasticache', '@aws-sdk/client-cloudwatch-logs'] as const;
+export const SCALE_SDK_PACKAGES = [
+  '@aws-sdk/client-ecs',
+  '@aws-sdk/client-application-auto-scaling',
+  '@aws-sdk/client-rds',
+  '@aws-sdk/client-elasticache',
+  '@aws-sdk/client-cloudwatch-logs',
+] as const;
 
 type SdkModule = Record<string, new (...args: unknown[]) => unknown>;
 interface SdkClient {
@@ -166,6 +214,9 @@ export function sdkScaleApi(clients: AwsClients, env: NodeJS.ProcessEnv = proces
     describeServices: (input) => call('@aws-sdk/client-ecs', 'ECSClient', 'DescribeServicesCommand', input),
     listTasks: (input) => call('@aws-sdk/client-ecs', 'ECSClient', 'ListTasksCommand', input),
     describeTasks: (input) => call('@aws-sdk/client-ecs', 'ECSClient', 'DescribeTasksCommand', input),
+    updateService: (input) => call('@aws-sdk/client-ecs', 'ECSClient', 'UpdateServiceCommand', input),
+    registerScalableTarget: (input) => call('@aws-sdk/client-application-auto-scaling', 'ApplicationAutoScalingClient', 'RegisterScalableTargetCommand', input),
+    describeScalableTargets: (input) => call('@aws-sdk/client-application-auto-scaling', 'ApplicationAutoScalingClient', 'DescribeScalableTargetsCommand', input),
     describeDBInstances: (input) => call('@aws-sdk/client-rds', 'RDSClient', 'DescribeDBInstancesCommand', input),
     describeReplicationGroups: (input) => call('@aws-sdk/client-elasticache', 'ElastiCacheClient', 'DescribeReplicationGroupsCommand', input),
     filterLogEvents: (input) => call('@aws-sdk/client-cloudwatch-logs', 'CloudWatchLogsClient', 'FilterLogEventsCommand', input),

@@ -97,12 +97,15 @@ function databaseClient(secretArn: string, endpoint: string): string {
     '  gm_die 1 "migrate: the database secret cannot be read from this host"',
     `field() { printf '%s' "$secret" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }`,
     'if ! PGUSER=$(field username) || ! PGPASSWORD=$(field password); then gm_die 1 "migrate: the database secret has no username and password"; fi',
-    `PGHOST=${shellQuote(host)} PGPORT=${shellQuote(port)} PGSSLMODE=require`,
-    'export PGUSER PGPASSWORD PGHOST PGPORT PGSSLMODE',
+    // The database's certificate and name are verified (libpq verify-full) with the region's RDS bundle, as n8n does.
+    'ca_file="$GM_RUN_DIR/rds-ca-bundle.pem"',
+    'ca_error=$(gm_fetch_rds_ca "$ca_file") || gm_die 1 "migrate: cannot fetch the RDS certificate bundle ${GM_RDS_CA_URL:-}: $ca_error"',
+    `PGHOST=${shellQuote(host)} PGPORT=${shellQuote(port)} PGSSLMODE=verify-full PGSSLROOTCERT=/rds-ca/rds-ca-bundle.pem`,
+    'export PGUSER PGPASSWORD PGHOST PGPORT PGSSLMODE PGSSLROOTCERT',
     'image=$(sed -n "s/^GM_POSTGRES_IMAGE=//p" "$GM_RUNTIME_DIR/versions.env")',
     '[[ -n "$image" ]] || gm_die 1 "migrate: no GM_POSTGRES_IMAGE in $GM_RUNTIME_DIR/versions.env"',
     // The password travels in the environment (docker -e NAME), never on a command line.
-    'pg() { docker run --rm -i --network host -e PGUSER -e PGPASSWORD -e PGHOST -e PGPORT -e PGSSLMODE "$image" "$@"; }',
+    'pg() { docker run --rm -i --network host -v "$ca_file:/rds-ca/rds-ca-bundle.pem:ro" -e PGUSER -e PGPASSWORD -e PGHOST -e PGPORT -e PGSSLMODE -e PGSSLROOTCERT "$image" "$@"; }',
     'sql() { pg psql --no-psqlrc --quiet --dbname=postgres --set=ON_ERROR_STOP=1 "$@"; }',
   ].join('\n');
 }
