@@ -101,7 +101,9 @@ function scaleFacts() {
   }));
   expect(Object.keys(services).sort()).toEqual(['main', 'workers']);
   expect(services.main).toMatchObject({ capacity: ['FARGATE'], architecture: 'ARM64', desired: 1 });
-  expect(services.workers).toMatchObject({ capacity: ['FARGATE_SPOT'], architecture: 'X86_64' });
+  expect(services.workers).toMatchObject({ capacity: ['FARGATE_SPOT'] });
+  // x86_64 while Fargate Spot was thought x86-only; arm64 (scale.workers.architecture) since: both priced by their own rows.
+  expect(['X86_64', 'ARM64']).toContain(services.workers.architecture);
   const [[, target]] = ofType(SCALE, 'AWS::ApplicationAutoScaling::ScalableTarget');
   expect(JSON.stringify(target.Properties.ResourceId)).toContain(services.workers.id);
   const [[, db]] = ofType(SCALE_DATA, 'AWS::RDS::DBInstance');
@@ -139,6 +141,17 @@ const WORKERS = 2n;
 const HOURS = 730n;
 const EFS_ASSUMED_GB = 5n;
 
+/** The workers' CPU architecture (task definition RuntimePlatform): its price-key part and its label. */
+function workerArchitecture(cpuArchitecture: string): { key: 'arm' | 'x86'; text: string } {
+  return cpuArchitecture === 'ARM64' ? { key: 'arm', text: 'ARM64' } : { key: 'x86', text: 'x86_64' };
+}
+
+/** The default scale tier's figures with two workers (us-east-1, table of ops/data/price-table.json), by worker architecture. */
+const FIGURES: Record<'arm' | 'x86', { ceiling: string; allIn: string; stopped: string }> = {
+  x86: { ceiling: '193.08', allIn: '121.57', stopped: '44.45' },
+  arm: { ceiling: '184.58', allIn: '118.87', stopped: '44.45' },
+};
+
 /** The hand computation, row by row, with two workers running. */
 function handRows(): Row[] {
   const f = scaleFacts();
@@ -146,6 +159,7 @@ function handRows(): Row[] {
   const dearest = [...f.hostTypes].sort((a, b) => Number(pico(price(`ec2:${b}`)) - pico(price(`ec2:${a}`))))[0];
   const highestTypical = [...f.hostTypes].sort((a, b) => Number(pico(typical[b].price) - pico(typical[a].price)))[0];
   const mainArch = 'arm';
+  const { key: workerArch, text: workerPlatform } = workerArchitecture(f.workers.architecture);
   return [
     { resource: /^Host /, component: /^Instance usage \(Linux, spot, /, monthly: cost(price(`ec2:${dearest}`), HOURS), typical: cost(typical[highestTypical].price, HOURS), survives: false },
     { resource: /^Host /, component: /^Storage \(gp3, \/dev\/xvda/, monthly: cost(price('ebs:gp3:storage'), f.rootGb), survives: false },
@@ -156,16 +170,16 @@ function handRows(): Row[] {
     { resource: /^ECS service MainService/, component: /^Public IPv4 address \(AssignPublicIp, one per task\)$/, monthly: cost(price('vpc:public-ipv4'), HOURS), survives: false },
     {
       resource: /^ECS service WorkersService.*\(2 tasks, .*priced with 2 running \(--workers\); scales 1 to 4\)$/,
-      component: /^Fargate vCPU \(FARGATE_SPOT, Linux\/x86_64, 0\.5 vCPU x 2\)$/,
-      monthly: cost(price('fargate:linux-x86:vcpu'), f.workers.cpu * WORKERS * HOURS, 1024n),
-      typical: cost(typical['fargate-spot:linux-x86:vcpu'].price, f.workers.cpu * WORKERS * HOURS, 1024n),
+      component: new RegExp(`^Fargate vCPU \\(FARGATE_SPOT, Linux\\/${workerPlatform}, 0\\.5 vCPU x 2\\)$`),
+      monthly: cost(price(`fargate:linux-${workerArch}:vcpu`), f.workers.cpu * WORKERS * HOURS, 1024n),
+      typical: cost(typical[`fargate-spot:linux-${workerArch}:vcpu`].price, f.workers.cpu * WORKERS * HOURS, 1024n),
       survives: false,
     },
     {
       resource: /^ECS service WorkersService/,
-      component: /^Fargate memory \(FARGATE_SPOT, Linux\/x86_64, 2 GB x 2\)$/,
-      monthly: cost(price('fargate:linux-x86:gb'), f.workers.memory * WORKERS * HOURS, 1024n),
-      typical: cost(typical['fargate-spot:linux-x86:gb'].price, f.workers.memory * WORKERS * HOURS, 1024n),
+      component: new RegExp(`^Fargate memory \\(FARGATE_SPOT, Linux\\/${workerPlatform}, 2 GB x 2\\)$`),
+      monthly: cost(price(`fargate:linux-${workerArch}:gb`), f.workers.memory * WORKERS * HOURS, 1024n),
+      typical: cost(typical[`fargate-spot:linux-${workerArch}:gb`].price, f.workers.memory * WORKERS * HOURS, 1024n),
       survives: false,
     },
     { resource: /^ECS service WorkersService/, component: /^Public IPv4 address \(AssignPublicIp, one per task x 2\)$/, monthly: cost(price('vpc:public-ipv4'), WORKERS * HOURS), survives: false },
@@ -208,8 +222,9 @@ describe('gm-ops cost --template on the synthesized scale tier, two workers, off
     expect(doc.typicalSpotMonthlyCost).toBe(dollars(allIn));
     expect(doc.stoppedMonthlyCost).toBe(dollars(stopped));
     // The figures of the default scale tier with two workers (us-east-1, table of ops/data/price-table.json).
+    const workers = workerArchitecture(scaleFacts().workers.architecture);
     expect({ ceiling: Number(dollars(ceiling)).toFixed(2), allIn: Number(dollars(allIn)).toFixed(2), stopped: Number(dollars(stopped)).toFixed(2) })
-      .toEqual({ ceiling: '193.08', allIn: '121.57', stopped: '44.45' });
+      .toEqual(FIGURES[workers.key]);
 
     // Every other component is a usage row (not in the totals) and says so.
     const hand = doc.resources.flatMap((r: ResourceJson) => r.costComponents.filter((c) => rows.some((row) => row.resource.test(r.name) && row.component.test(c.name))));
@@ -217,17 +232,22 @@ describe('gm-ops cost --template on the synthesized scale tier, two workers, off
     expect(rest.every((c: Component) => c.usageBased && c.monthlyCost === null)).toBe(true);
     // The workers' typical price is the dated Fargate Spot row, the host's the typical EC2 spot row.
     expect(doc.scenarios.typicalSpot.tasks).toEqual([
-      expect.objectContaining({ component: 'Fargate vCPU (FARGATE_SPOT, Linux/x86_64, 0.5 vCPU x 2)', basis: 'typical spot', price: typical['fargate-spot:linux-x86:vcpu'].price, sourceUrl: 'https://dftu77xade0tc.cloudfront.net/fargate-spot-prices.json' }),
-      expect.objectContaining({ component: 'Fargate memory (FARGATE_SPOT, Linux/x86_64, 2 GB x 2)', basis: 'typical spot', price: typical['fargate-spot:linux-x86:gb'].price }),
+      expect.objectContaining({ component: `Fargate vCPU (FARGATE_SPOT, Linux/${workers.text}, 0.5 vCPU x 2)`, basis: 'typical spot', price: typical[`fargate-spot:linux-${workers.key}:vcpu`].price, sourceUrl: 'https://dftu77xade0tc.cloudfront.net/fargate-spot-prices.json' }),
+      expect.objectContaining({ component: `Fargate memory (FARGATE_SPOT, Linux/${workers.text}, 2 GB x 2)`, basis: 'typical spot', price: typical[`fargate-spot:linux-${workers.key}:gb`].price }),
     ]);
   });
 
   it('the table labels each row, the scaling bounds and the Fargate Spot pricing rule', async () => {
     const result = await gmOps(['cost', ...TEMPLATES, '--workers', '2']);
     expect(result.code).toBe(0);
+    const workers = workerArchitecture(scaleFacts().workers.architecture);
+    const dollarsOf = (value: string) => value.replace('.', '\\.');
+    const figures = FIGURES[workers.key];
+    const workerVcpu = Number(dollars(cost(price(`fargate:linux-${workers.key}:vcpu`), 512n * WORKERS * HOURS, 1024n))).toFixed(2);
+    const typicalVcpu = typical[`fargate-spot:linux-${workers.key}:vcpu`].price;
     for (const line of [
       /ECS service WorkersService\w+ \(2 tasks, 0\.5 vCPU \/ 2 GB each; priced with 2 running \(--workers\); scales 1 to 4\)/,
-      /Fargate vCPU \(FARGATE_SPOT, Linux\/x86_64, 0\.5 vCPU x 2\)\s+730\s+vCPU-hours\s+\$29\.55/,
+      new RegExp(`Fargate vCPU \\(FARGATE_SPOT, Linux\\/${workers.text}, 0\\.5 vCPU x 2\\)\\s+730\\s+vCPU-hours\\s+\\$${dollarsOf(workerVcpu)}`),
       /Fargate memory \(FARGATE, Linux\/ARM64, 2 GB\)\s+1,460\s+GB-hours\s+\$5\.20/,
       /Fargate Spot: the total counts it at the on-demand Fargate price \(the most it costs\)/,
       /DB instance \(PostgreSQL, db\.t4g\.micro, Single-AZ\)\s+730\s+hours\s+\$11\.68/,
@@ -235,9 +255,9 @@ describe('gm-ops cost --template on the synthesized scale tier, two workers, off
       /Hosted zone\s+1\s+zone-months\s+\$0\.50/,
       /Custom metrics \(BacklogPerWorker, WaitingJobs\)\s+2\s+metric-months\s+\$0\.60/,
       /Backup storage\s+GB-months\s+depends on usage: \$0\.095 per GB-month/,
-      /Monthly total \(730 h\)\s+\$193\.08/,
-      /Typical spot \(all-in\)\s+\$121\.57\/month: host at m7g\.large's typical spot price .*at the typical Fargate Spot price \$0\.01288871 per vCPU-hour/,
-      /Stopped\s+\$44\.45\/month: no host and no tasks; .*Database \w+: DB instance/,
+      new RegExp(`Monthly total \\(730 h\\)\\s+\\$${dollarsOf(figures.ceiling)}`),
+      new RegExp(`Typical spot \\(all-in\\)\\s+\\$${dollarsOf(figures.allIn)}\\/month: host at m7g\\.large's typical spot price .*at the typical Fargate Spot price \\$${dollarsOf(typicalVcpu)} per vCPU-hour`),
+      new RegExp(`Stopped\\s+\\$${dollarsOf(figures.stopped)}\\/month: no host and no tasks; .*Database \\w+: DB instance`),
     ]) expect(result.stdout).toMatch(line);
   });
 
@@ -247,6 +267,16 @@ describe('gm-ops cost --template on the synthesized scale tier, two workers, off
     expect(result.code).toBe(0);
     const service = JSON.parse(result.stdout).resources.find((r: ResourceJson) => r.name.startsWith('ECS service WorkersService'));
     expect(service.name).toMatch(new RegExp(`\\(${workers.desired} tasks?, .*priced at its desired count ${workers.desired}; scales ${workers.min} to ${workers.max} \\(--workers N prices N\\)\\)$`));
+  });
+
+  it("gm-ops init's scale figure is what cost --template gives offline for the three synthesized stacks (workers at their minimum)", async () => {
+    const result = await gmOps(['cost', ...TEMPLATES, '--offline', '--region', 'us-east-1', '--json']);
+    expect(result.code).toBe(0);
+    const { tierMonthlyCosts } = await import('../src/init/tier-cost');
+    const { monthly } = await tierMonthlyCosts('us-east-1');
+    expect(monthly.scale?.toString()).toBe(JSON.parse(result.stdout).totalMonthlyCost);
+    // Not the automation tier's figure by another name: the scale rows are in it.
+    expect(monthly.scale!.cmp(monthly.automation!)).toBeGreaterThan(0);
   });
 
   it('--workers outside the scaling bounds, or without a scaled service, is a usage error (exit 2)', async () => {

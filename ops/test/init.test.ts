@@ -154,7 +154,13 @@ describe('gm-ops init: what each tier costs a month', () => {
     expect(result.stdout).toMatch(new RegExp(`^ {2}dev\\s+.*\\s${money(byHand('us-east-1', 'r6g.large', 30, false)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
     expect(result.stdout).toMatch(new RegExp(`^ {2}automation\\s+.*\\s${money(byHand('us-east-1', 'r6g.large', 30, true)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
     expect(result.stdout).toMatch(new RegExp(`^ {2}gpu\\s+.*\\s${money(byHand('us-east-1', 'g5.xlarge', 100, true)).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
+    // The scale tier has its figure too (cost-scale.test.ts holds it equal to cost --template on its synthesized stacks).
+    const scale = (await tierMonthlyCosts('us-east-1')).monthly.scale!;
+    expect(scale.cmp(byHand('us-east-1', 'r6g.large', 30, true))).toBeGreaterThan(0);
+    expect(result.stdout).toMatch(new RegExp(`^ {2}scale\\s+n8n in queue mode on ECS Fargate.*\\s${money(scale).replace(/[$.]/g, '\\$&')}/month$`, 'm'));
+    expect(result.stdout).not.toContain('see gm-ops cost --template');
     expect(result.stdout).toContain(`(monthly: the on-demand ceiling in us-east-1, from the shipped price table as of ${table.asOf}`);
+    expect(result.stdout).toContain('scale with its workers at their minimum, 1, each further worker adds to it');
   });
 
   it('in the chosen region when the table has every price the tiers need there; us-east-1 when it does not', async () => {
@@ -165,6 +171,11 @@ describe('gm-ops init: what each tier costs a month', () => {
     for (const type of ['m6g.large', 'm7g.large', 'm6gd.large']) raw.regions['eu-west-1'][`ec2:${type}`] = '0.1';
     raw.regions['eu-west-1']['ec2:r6g.large'] = '0.5';
     raw.regions['eu-west-1']['ec2:g6.xlarge'] = '0.9'; // no dated eu-west-1 source in the shipped table either
+    // Nor for the scale tier's Fargate, RDS, ElastiCache and CloudWatch rows: without them eu-west-1 is still incomplete.
+    const scaleKeys = Object.keys(raw.regions['us-east-1']).filter((key) => /^(fargate|rds|elasticache|cloudwatch):/.test(key));
+    expect(scaleKeys.filter((key) => key in raw.regions['eu-west-1'])).toEqual([]);
+    expect((await tierMonthlyCosts('eu-west-1', parseOfflineTable(JSON.stringify(raw), 'no-scale.json'))).region).toBe('us-east-1');
+    for (const key of scaleKeys) raw.regions['eu-west-1'][key] = raw.regions['us-east-1'][key];
     const completed = parseOfflineTable(JSON.stringify(raw), 'completed.json');
     const eu = await tierMonthlyCosts('eu-west-1', completed);
     expect(eu.region).toBe('eu-west-1');
@@ -172,15 +183,16 @@ describe('gm-ops init: what each tier costs a month', () => {
     const elsewhere = await tierMonthlyCosts('ap-south-2');
     expect(elsewhere.region).toBe('us-east-1');
     expect(elsewhere.monthly.gpu?.toString()).toBe(byHand('us-east-1', 'g5.xlarge', 100, true).toString());
-    expect(elsewhere.monthly.scale).toBeUndefined();
+    expect(elsewhere.monthly.scale?.toString()).toBe((await tierMonthlyCosts('us-east-1')).monthly.scale?.toString());
   });
 
   it('the figures follow the table (none is written in the code): doubled prices, doubled figures', async () => {
     const raw = JSON.parse(fs.readFileSync(table.path, 'utf8'));
-    const usEast: Record<string, unknown> = raw.regions['us-east-1'];
-    for (const [key, value] of Object.entries(usEast)) if (typeof value === 'string') usEast[key] = Decimal.parse(value).mul(2).toString();
+    const double = (value: unknown): unknown =>
+      typeof value === 'string' ? Decimal.parse(value).mul(2).toString() : Array.isArray(value) ? value.map((tier: { price: string }) => ({ ...tier, price: double(tier.price) })) : value;
+    for (const rows of [raw.regions['us-east-1'], raw.global] as Record<string, unknown>[]) for (const [key, value] of Object.entries(rows)) rows[key] = double(value);
     const doubled = await tierMonthlyCosts('us-east-1', parseOfflineTable(JSON.stringify(raw), 'doubled.json'));
     const shipped = await tierMonthlyCosts('us-east-1');
-    for (const tier of ['dev', 'automation', 'gpu'] as const) expect(doubled.monthly[tier]?.toString()).toBe(shipped.monthly[tier]?.mul(2).toString());
+    for (const tier of ['dev', 'automation', 'gpu', 'scale'] as const) expect(doubled.monthly[tier]?.toString()).toBe(shipped.monthly[tier]?.mul(2).toString());
   });
 });

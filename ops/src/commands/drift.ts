@@ -8,9 +8,9 @@ export class DriftCommand extends GmOpsCommand {
   static usage = Command.Usage({
     description: 'find what changed outside the deployment: stacks and host',
     details: `
-      Runs CloudFormation drift detection on the compute and data stacks (DetectStackDrift, waits for it, DescribeStackResourceDrifts) and lists each drifted resource with its changed properties.
+      Runs CloudFormation drift detection on the compute and data stacks, and on a scale deployment's database stack \`GeuseScaleData-<name>\` while it exists (DetectStackDrift, waits for it, DescribeStackResourceDrifts), and lists each drifted resource with its changed properties.
 
-      On the host (one SSM command): each running container's image against the image the deployed compose file pins, and its compose config hash against the deployed configuration's (\`docker compose config --hash\`).
+      On the host (one SSM command): each running container's image against the image the deployed compose file pins, and its compose config hash against the deployed configuration's (\`docker compose config --hash\`). On the scale tier that host is the AI host, which runs only Ollama, Qdrant and Crawl4AI: n8n and PostgreSQL not running there is not drift (they run on ECS and RDS, whose drift is their stacks').
 
       Exits 0 when nothing drifted, 1 on any drift or when drift could not be determined.
     `,

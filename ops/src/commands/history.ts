@@ -8,7 +8,7 @@ export class HistoryCommand extends GmOpsCommand {
   static usage = Command.Usage({
     description: 'every CloudFormation operation on a deployment, newest first',
     details: `
-      Reads the stack events of the deployment's compute and data stacks (DescribeStackEvents) and groups them into the operations that produced them: create, update, delete, import, and rollbacks of their own (\`rollback-stack\`, \`continue-update-rollback\`). Per operation: when it started, how long it took, its outcome (succeeded, rolled back, failed, in progress), the first failure's reason, and the resources it changed.
+      Reads the stack events of the deployment's compute and data stacks (and of a scale deployment's database stack, \`GeuseScaleData-<name>\`) (DescribeStackEvents) and groups them into the operations that produced them: create, update, delete, import, and rollbacks of their own (\`rollback-stack\`, \`continue-update-rollback\`). Per operation: when it started, how long it took, its outcome (succeeded, rolled back, failed, in progress), the first failure's reason, and the resources it changed.
 
       Exits 0 when the history could be read, 1 otherwise.
     `,

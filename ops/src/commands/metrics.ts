@@ -8,7 +8,7 @@ export class MetricsCommand extends GmOpsCommand {
   static usage = Command.Usage({
     description: "a deployment's resource use: host, services, file system",
     details: `
-      One SSM command reads the host's CPU, memory and disks and each service's CPU and memory (\`docker stats --no-stream\`); CloudWatch gives the file system's size and throughput over the last hour, drawn as a small trend.
+      One SSM command reads the host's CPU, memory and disks and each service's CPU and memory (\`docker stats --no-stream\`); CloudWatch gives the file system's size and throughput over the last hour, drawn as a small trend. On the scale tier the host is the AI host (Ollama, Qdrant, Crawl4AI); a line says where the n8n tasks' and the database's figures are (\`gm-ops status\`, CloudWatch AWS/ECS and AWS/RDS).
 
       \`--watch\` redraws every \`--interval\` (default 10s) until Ctrl-C; with \`--json\` it prints one JSON document per round (NDJSON).
     `,

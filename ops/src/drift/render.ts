@@ -16,7 +16,7 @@ export function renderDrift(result: DriftResult, drifted: boolean, style: Style)
     }
   }
   const host = result.host;
-  out += `${style.bold('Host')}${host.instanceId ? ` ${host.instanceId}` : ''}`;
+  out += `${style.bold(host.role === 'ai-services' ? 'AI host' : 'Host')}${host.instanceId ? ` ${host.instanceId}` : ''}`;
   if (!host.report) {
     out += `  ${style.yellow(`not checked: ${host.unchecked ?? 'unknown'}`)}\n`;
   } else if (!host.report.dockerAvailable) {
@@ -31,6 +31,7 @@ export function renderDrift(result: DriftResult, drifted: boolean, style: Style)
       style,
       '  ',
     );
+    if (host.role === 'ai-services') out += style.dim("  (n8n and PostgreSQL run on ECS and RDS, not on the AI host: their drift is the stacks' above)\n");
   }
   out += drifted ? `\n${style.red('drift found')}\n` : `\n${style.green('no drift')}\n`;
   return out;

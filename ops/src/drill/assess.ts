@@ -170,10 +170,20 @@ export class LeftoversFound extends OpsError {
   }
 }
 
+/** A drill of the scale tier: refused, with what proves its restores instead. */
+function scaleRefusal(source: string): OpsError {
+  return new OpsError(
+    `${source} runs the scale tier: its database is RDS, which a drill deployment would have to create and could not remove (deletion protection), and its backup sets hold vectors only`,
+    `its database is RDS's to restore (a point in time within its backup retention, or its final snapshot, into a new DB instance); \`gm-ops restore ${source} --to <set>\` restores its vectors; drill a single-host deployment`,
+  );
+}
+
 export async function assessDrill(clients: AwsClients, source: string, options: AssessOptions): Promise<DrillPlan> {
   const drill = drillName(source);
   const region = (await clients.region()) ?? '';
   const deployment = await findDeployment(clients.cloudFormation, source, region);
+  // Before anything is read or run: nothing of a scale deployment can be drilled.
+  if (deployment.compute?.role === 'scale') throw scaleRefusal(source);
   const fileSystemId = deployment.data?.outputs[OUTPUT_KEYS.fileSystemId];
   if (!deployment.data || !fileSystemId) {
     throw new OpsError(`${source} has no data stack with a file system to drill from`, `see \`gm-ops status ${source}\``);
@@ -228,12 +238,7 @@ export async function assessDrill(clients: AwsClients, source: string, options: 
 
   const running = deployment.compute?.role && deployment.compute.role !== 'data' ? deployment.compute.role : undefined;
   const { entry, tier, from } = drillEntry(options.project, source, running);
-  if (tier === 'scale') {
-    throw new OpsError(
-      `${source} runs the scale tier: its database is RDS, which a drill deployment would have to create and could not remove (deletion protection), and its backup sets hold vectors only`,
-      'the database has RDS automated backups and a final snapshot; drill a single-host deployment',
-    );
-  }
+  if (tier === 'scale') throw scaleRefusal(source);
   const stacks = { data: dataStackName(drill), compute: computeStackName(tier, drill) };
   const restoreRole = options.restoreRole ?? deployment.data?.outputs[OUTPUT_KEYS.backupRoleArn] ?? defaultRestoreRole(recoveryPoint.arn);
   const creationToken = `${creationTokenPrefix(drill)}${options.now}`;

@@ -1,7 +1,11 @@
-/** `gm-ops history <name>`: the CloudFormation operations on the deployment's stacks, newest first. */
+/**
+ * `gm-ops history <name>`: the CloudFormation operations on the deployment's stacks, newest first; a scale
+ * deployment's `GeuseScaleData-<name>` (its database and queue) is one of them while it exists.
+ */
 import { DescribeStackEventsCommand, type CloudFormationClient, type StackEvent } from '@aws-sdk/client-cloudformation';
 import type { CommandIO } from '../command-io';
 import { findDeployment } from '../discovery/deployments';
+import { readScaleDataStack } from '../discovery/scale-deployment';
 import { ExitCode } from '../errors';
 import { countOperationStarts, groupOperations, type StackOperation } from './operations';
 import { renderHistory } from './render';
@@ -32,8 +36,8 @@ export async function runHistory(io: CommandIO, options: HistoryOptions): Promis
   let operations: StackOperation[];
   try {
     const region = await clients.region();
-    const deployment = await findDeployment(clients.cloudFormation, options.name, region);
-    const stacks = [deployment.compute, ...deployment.extraCompute, deployment.data].filter((s) => s !== undefined);
+    const [deployment, scaleData] = await Promise.all([findDeployment(clients.cloudFormation, options.name, region), readScaleDataStack(clients.cloudFormation, options.name)]);
+    const stacks = [deployment.compute, ...deployment.extraCompute, scaleData, deployment.data].filter((s) => s !== undefined);
     const perStack = await Promise.all(stacks.map(async (stack) => groupOperations(await stackEvents(clients.cloudFormation, stack.stackName, options.limit))));
     operations = perStack
       .flat()

@@ -65,7 +65,8 @@ async function gather(io: CommandIO, options: InitOptions): Promise<Record<strin
     io.notice('tiers:');
     io.write(renderTable(['TIER', 'WHAT', 'FOR', 'MONTHLY'], TIERS.map((t) => [t, ...TIER_TABLE[t], costs.monthly[t] ? `${money(costs.monthly[t]!)}/month` : 'see gm-ops cost --template']), io.style, '  '));
     io.write(
-      `  (monthly: the on-demand ceiling in ${costs.region}, from the shipped price table as of ${costs.asOf}; spot costs less, and traffic and storage add to it.` +
+      `  (monthly: the on-demand ceiling in ${costs.region}, from the shipped price table as of ${costs.asOf}; spot costs less, and traffic and storage add to it;` +
+        ' scale with its workers at their minimum, 1, each further worker adds to it.' +
         ' For your exact stack: `npx cdk synth` then `gm-ops cost --template cdk.out/<stack>.template.json`)\n',
     );
     tier = await questions.ask(`Tier (${TIERS.join(', ')}):`, 'dev');

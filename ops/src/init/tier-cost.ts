@@ -1,33 +1,34 @@
 /**
  * What each tier costs a month, for the tier table of `gm-ops init`, before anything is synthesized:
- * the resources a tier deploys with the schema's defaults (as lib/tiers and lib/data build them) as a
- * cost inventory, priced by the cost model on the shipped offline table. The figure is the on-demand
- * ceiling: the host at the on-demand price of its first instance type (what a spot host costs at most),
- * usage-based rows (load balancer capacity, CloudFront traffic, EFS storage) not included.
- * gm-ops cannot import the CDK app, so the shapes are repeated here; cost-template.test.ts checks the
- * dev figure against `gm-ops cost --template` on the synthesized stacks.
- * The scale tier (ECS Fargate, RDS, Valkey) has no rows in the price table yet: it is not estimated.
+ * the resources a tier deploys with the schema's defaults (as lib/tiers, lib/scale and lib/data build them) as a
+ * cost inventory, priced by the cost model on the shipped offline table, as `gm-ops cost --template` prices the
+ * synthesized stacks offline. The figure is that on-demand ceiling: a spot host at the on-demand price of the dearest
+ * instance type its group offers (price-capacity-optimized may launch any of them), Fargate Spot workers at the
+ * on-demand Fargate price, the scale tier's workers at their scaling minimum; usage-based rows (load balancer
+ * capacity, CloudFront traffic, EFS storage, RDS backup storage) not included.
+ * gm-ops cannot import the CDK app, so the shapes are repeated here; cost-template.test.ts checks the dev figure and
+ * cost-scale.test.ts the scale figure against `gm-ops cost --template` on the synthesized stacks.
  */
-import { STORED_SECRET_PURPOSES, TIERS, type Tier } from '../contract';
-import { ebsStorageKey } from '../cost/catalogue';
+import { SCALE_BACKLOG_METRIC, STORED_SECRET_PURPOSES, TIERS, type Tier } from '../contract';
+import { ebsStorageKey, isGlobalKey } from '../cost/catalogue';
 import { Decimal } from '../cost/decimal';
 import { estimate } from '../cost/estimate';
 import type { CostPart, CostResource } from '../cost/model';
 import { loadOfflineTable, type OfflineTable } from '../cost/offline-table';
 import { PriceBook } from '../cost/price-book';
+import { HOSTED_ZONE_PART, PUBLISHED_METRICS, alarmsPart, cacheNodesPart, customMetricsPart, databaseParts, fargateTaskParts, secretsParts } from '../cost/scale-parts';
 
 export const TIER_COST_DEFAULT_REGION = 'us-east-1';
 
-/** The tiers of one host that this module prices. */
-export type HostTier = Exclude<Tier, 'scale'>;
-export const PRICED_TIERS: readonly HostTier[] = TIERS.filter((t): t is HostTier => t !== 'scale');
+/** Every tier has its figure. */
+export const PRICED_TIERS: readonly Tier[] = TIERS;
 
 /** lib/compute/instance-types.ts ARM64_CPU_FAMILIES (the default architecture, arm64) at the default size (large), in the order offered. */
 const CPU_TYPES = ['m6g', 'm7g', 'm6gd', 'r6g'].map((family) => `${family}.large`);
 /** lib/config/schema.ts gpuOptionsSchema instanceTypes default. */
 const GPU_TYPES = ['g4dn.xlarge', 'g5.xlarge', 'g6.xlarge'];
 /** lib/config/load-config.ts DEFAULT_CPU_ROOT_VOLUME_GIB and DEFAULT_GPU_ROOT_VOLUME_GIB. */
-const ROOT_VOLUME_GIB: Record<HostTier, number> = { dev: 30, automation: 30, gpu: 100 };
+const ROOT_VOLUME_GIB: Record<Tier, number> = { dev: 30, automation: 30, gpu: 100, scale: 30 };
 
 interface TierShape {
   readonly instanceTypes: readonly string[];
@@ -35,16 +36,52 @@ interface TierShape {
   readonly behindCloudFront: boolean;
 }
 
-const SHAPES: Record<HostTier, TierShape> = {
+const SHAPES: Record<Tier, TierShape> = {
   dev: { instanceTypes: CPU_TYPES, behindCloudFront: false },
   automation: { instanceTypes: CPU_TYPES, behindCloudFront: true },
   gpu: { instanceTypes: GPU_TYPES, behindCloudFront: true },
+  // The AI host (lib/tiers/scale-stack.ts): the CPU tiers' types and root volume, behind the same CloudFront entry.
+  scale: { instanceTypes: CPU_TYPES, behindCloudFront: true },
 };
+
+/**
+ * The scale tier's defaults: lib/config/scale-schema.ts (main 512/2048 on-demand arm64 Fargate; workers 512/2048 on
+ * Fargate Spot, arm64 by scale.workers.architecture, at least their minimum 1 running; no webhook processors; RDS
+ * PostgreSQL db.t4g.micro single-AZ with 20 GB gp3 growing to 5 times that, 7 days of backups; one cache.t4g.micro
+ * Valkey node) and lib/tiers/scale-stack.ts (every task with a public IPv4 address; a private hosted zone; the runner
+ * token secret) with lib/scale (the database and queue secrets, the backlog scaling's one alarm, the backlog function's
+ * custom metrics).
+ */
+const SCALE_DEFAULTS = {
+  main: { cpu: 512, memory: 2048, architecture: 'arm', spot: false, count: 1, publicIp: true },
+  workers: { cpu: 512, memory: 2048, architecture: 'arm', spot: true, count: 1, publicIp: true },
+  database: { instanceClass: 'db.t4g.micro', multiAz: false, storageType: 'gp3', storageGb: 20, maxStorageGb: 100, retentionDays: 7 },
+  queue: { nodeType: 'cache.t4g.micro', nodes: 1 },
+  /** The runner token (GeuseScale-) and the database's and the queue's (GeuseScaleData-). */
+  secrets: 3,
+  alarms: 1,
+} as const;
 
 const ONE = Decimal.of(1);
 
-/** A tier's compute stack and its data stack, as the cost model's resources. */
-export function tierResources(tier: HostTier): CostResource[] {
+/** The scale tier's own resources beyond the AI host, its entry and the data stack. */
+function scaleResources(): CostResource[] {
+  const d = SCALE_DEFAULTS;
+  const notes: string[] = [];
+  return [
+    { name: 'n8n main (ECS service)', type: 'AWS::ECS::Service', parts: fargateTaskParts(d.main) },
+    { name: 'n8n workers (ECS service, at their minimum)', type: 'AWS::ECS::Service', parts: fargateTaskParts(d.workers) },
+    { name: 'Database', type: 'AWS::RDS::DBInstance', parts: databaseParts(d.database, 'Database', notes) },
+    { name: 'Queue', type: 'AWS::ElastiCache::ReplicationGroup', parts: [cacheNodesPart('valkey', d.queue.nodeType, d.queue.nodes)] },
+    { name: 'Private hosted zone', type: 'AWS::Route53::HostedZone', parts: [HOSTED_ZONE_PART] },
+    { name: 'Backlog metrics', type: 'AWS::CloudWatch::Metric', parts: [customMetricsPart(PUBLISHED_METRICS[SCALE_BACKLOG_METRIC.namespace])] },
+    { name: 'Scaling alarm', type: 'AWS::CloudWatch::Alarm', parts: [alarmsPart(d.alarms)] },
+    { name: `Secrets of the scale stacks (${d.secrets})`, type: 'AWS::SecretsManager::Secret', parts: secretsParts(d.secrets) },
+  ];
+}
+
+/** A tier's compute stack and its data stack (and the scale tier's database stack), as the cost model's resources. */
+export function tierResources(tier: Tier): CostResource[] {
   const shape = SHAPES[tier];
   const host: CostPart[] = [
     // Spot, as deployed: offline that is the dearest offered type's on-demand price, the ceiling gm-ops cost --template shows.
@@ -79,6 +116,7 @@ export function tierResources(tier: HostTier): CostResource[] {
       parts: [{ kind: 'fixed', key: 'secrets:secret', name: 'Secrets', monthlyQuantity: Decimal.of(STORED_SECRET_PURPOSES.length) }],
     },
   );
+  if (tier === 'scale') resources.push(...scaleResources());
   return resources;
 }
 
@@ -86,7 +124,7 @@ export interface TierCosts {
   /** The region priced: the one asked for when the table has every price the tiers need there, else us-east-1. */
   readonly region: string;
   readonly asOf: string;
-  /** Per tier; a tier this module does not price (scale) is absent. */
+  /** Per tier. */
   readonly monthly: Readonly<Partial<Record<Tier, Decimal>>>;
 }
 
@@ -100,7 +138,7 @@ function neededKeys(): string[] {
 
 export async function tierMonthlyCosts(requestedRegion: string | undefined, table: OfflineTable = loadOfflineTable()): Promise<TierCosts> {
   // A region the table lacks a needed price for (the arm64 types outside us-east-1) would show a partial figure.
-  const complete = (region: string) => table.regions.includes(region) && neededKeys().every((key) => table.lookup(region, key, false) !== undefined);
+  const complete = (region: string) => table.regions.includes(region) && neededKeys().every((key) => table.lookup(region, key, isGlobalKey(key)) !== undefined);
   const region = requestedRegion && complete(requestedRegion) ? requestedRegion : TIER_COST_DEFAULT_REGION;
   const monthly: Partial<Record<Tier, Decimal>> = {};
   for (const tier of PRICED_TIERS) {

@@ -9,7 +9,7 @@ const pct = (part: number | undefined, whole: number | undefined) => (part !== u
 
 export function renderMetrics(snapshot: MetricsSnapshot, style: Style): string {
   const host = snapshot.host;
-  let out = `${style.bold(`${snapshot.deployment}`)} on ${snapshot.instanceId} at ${snapshot.at.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')}\n`;
+  let out = `${style.bold(`${snapshot.deployment}`)} on ${snapshot.role === 'ai-services' ? 'its AI host ' : ''}${snapshot.instanceId} at ${snapshot.at.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')}\n`;
   out += renderFields(
     [
       ['CPU', host.cpuPercent === undefined ? '-' : `${host.cpuPercent}%`],
@@ -43,5 +43,6 @@ export function renderMetrics(snapshot: MetricsSnapshot, style: Style): string {
       );
     }
   }
+  if (snapshot.elsewhere) out += `\n${style.dim(snapshot.elsewhere)}\n`;
   return out;
 }

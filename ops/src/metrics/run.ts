@@ -1,7 +1,12 @@
-/** `gm-ops metrics <name>`: host and per-service resource use (one SSM command) and the file system's trend. */
+/**
+ * `gm-ops metrics <name>`: host and per-service resource use (one SSM command) and the file system's trend. On the
+ * scale tier the host is the AI host (Ollama, Qdrant, Crawl4AI); n8n's tasks and its database are not on it, and one
+ * line says where their figures are.
+ */
 import { runScript, scriptFailure } from '../aws/ssm-run';
 import type { CommandIO } from '../command-io';
-import { OUTPUT_KEYS } from '../contract';
+import { OUTPUT_KEYS, SCALE_OUTPUT_KEYS, scaleClusterName, scaleDataStackName } from '../contract';
+import { databaseInstanceOf, readScaleDataStack } from '../discovery/scale-deployment';
 import { findDeployment } from '../discovery/deployments';
 import { hostsOfDeployments } from '../discovery/deployment-hosts';
 import { ExitCode, HostNotRunning, Interrupted, OpsError } from '../errors';
@@ -20,9 +25,13 @@ export interface MetricsSnapshot {
   readonly deployment: string;
   readonly at: string;
   readonly instanceId: string;
+  /** `ai-services`: the scale tier's AI host. */
+  readonly role?: 'ai-services';
   readonly host: HostMetrics;
   /** Undefined when the deployment has no file system output; `error` when CloudWatch failed. */
   readonly fileSystem?: FileSystemMetrics | { readonly fileSystemId: string; readonly error: string };
+  /** What these figures leave out (the scale tier's n8n tasks and database), and where to find it. */
+  readonly elsewhere?: string;
 }
 
 const CLEAR_SCREEN = '\u001b[H\u001b[2J';
@@ -33,6 +42,15 @@ export async function runMetrics(io: CommandIO, options: MetricsOptions): Promis
   const spinner = io.spinner(options.json || (options.watch && services.terminal.redraw));
   const deployment = await findDeployment(clients.cloudFormation, options.name, await clients.region());
   const fileSystemId = deployment.data?.outputs[OUTPUT_KEYS.fileSystemId];
+  const scale = deployment.compute?.role === 'scale';
+  let elsewhere: string | undefined;
+  if (scale) {
+    const cluster = deployment.compute?.outputs[SCALE_OUTPUT_KEYS.clusterName] || scaleClusterName(options.name);
+    const database = databaseInstanceOf(await readScaleDataStack(clients.cloudFormation, options.name));
+    elsewhere =
+      `n8n runs on ECS and its database on RDS, not on this AI host: \`gm-ops status ${options.name}\` shows their tasks and state; ` +
+      `their CPU and memory are CloudWatch metrics AWS/ECS (ClusterName ${cluster}) and AWS/RDS (DBInstanceIdentifier ${database ?? `of ${scaleDataStackName(options.name)}`})`;
+  }
 
   const snapshot = async (): Promise<MetricsSnapshot> => {
     if (!deployment.compute) throw new HostNotRunning(options.name, 'no compute stack; only the data stack exists');
@@ -58,7 +76,15 @@ export async function runMetrics(io: CommandIO, options: MetricsOptions): Promis
     ]);
     const failed = scriptFailure(output, token);
     if (failed) throw failed;
-    return { deployment: options.name, at: new Date(now).toISOString(), instanceId: host.instanceId, host: parseHostMetrics(output.stdout, token), fileSystem };
+    return {
+      deployment: options.name,
+      at: new Date(now).toISOString(),
+      instanceId: host.instanceId,
+      ...(scale ? { role: 'ai-services' as const } : {}),
+      host: parseHostMetrics(output.stdout, token),
+      fileSystem,
+      ...(elsewhere ? { elsewhere } : {}),
+    };
   };
 
   for (let round = 1; ; round += 1) {

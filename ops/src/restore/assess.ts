@@ -15,7 +15,7 @@
  * whose value wins: such secrets are reported, and their scheduled deletion cancelled like the others'.
  */
 import type { AwsClients } from '../aws/clients';
-import { OUTPUT_KEYS, TIERS, computeStackName, dataStackName, secretName, type Tier } from '../contract';
+import { OUTPUT_KEYS, TIERS, computeStackName, dataStackName, scaleDataStackName, secretName, type Tier } from '../contract';
 import type { Clock, Sleep } from '../context';
 import { groupDeployments } from '../discovery/deployments';
 import { autoScalingGroupOf, resolveHosts, type HostInfo, type HostLookup } from '../discovery/hosts';
@@ -26,6 +26,8 @@ import { formatTime } from '../output/format';
 import { probeSsmRound } from '../health/probe-round';
 import type { ProbeResult } from '../health/levels';
 import { listStackResources } from '../cost/live';
+import { AI_HOST_SERVICES, databaseInstanceOf, readScaleDataStack, runsOnHost } from '../discovery/scale-deployment';
+import type { RawStack } from '../scale/stacks';
 import {
   deletedStacks,
   describeFileSystem,
@@ -110,6 +112,11 @@ export interface Plan {
   readonly retainedFileSystemId?: string;
   /** The tier the cdk command deploys. */
   readonly tier?: Tier;
+  /**
+   * The scale tier: the host is the AI host (Ollama, Qdrant, Crawl4AI only), n8n runs on ECS (which replaces its own
+   * failed tasks) and its database on RDS, in `GeuseScaleData-<name>`.
+   */
+  readonly scale?: boolean;
 }
 
 export interface AssessOptions {
@@ -144,19 +151,26 @@ export async function probeHost(clients: AwsClients, name: string, tier: Tier, c
     randomId: options.randomId,
   });
   const describe = (r: ProbeResult) => `${r.service}: ${r.detail}`;
-  const down = round.results.filter((r) => r.outcome === 'down');
-  const inconclusive = round.results.filter((r) => r.outcome === 'unknown');
+  // The scale tier's AI host runs no n8n and no PostgreSQL: their probes there say nothing about it.
+  const results = round.results.filter((r) => r.service === 'host' || runsOnHost(tier, r.service));
+  const down = results.filter((r) => r.outcome === 'down');
+  const inconclusive = results.filter((r) => r.outcome === 'unknown');
   return {
-    healthy: down.length === 0 && inconclusive.length === 0 && round.results.length > 1,
+    healthy: down.length === 0 && inconclusive.length === 0 && results.length > 1,
     down: down.map(describe),
     inconclusive: inconclusive.map(describe),
-    results: round.results,
+    results,
   };
 }
 
 /** The retained file system travels in cdk.json (see saved-config.ts), not on the command line. */
 function cdkDeploy(stacks: readonly string[], name: string, tier: Tier): string[] {
   return ['cdk', 'deploy', ...stacks, '-c', `name=${name}`, '-c', `tier=${tier}`, '--require-approval', 'never'];
+}
+
+/** "A", "A and B", "A, B and C". */
+function listed(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}` : items.join('');
 }
 
 /** Statuses of a stack whose creation never finished. */
@@ -193,18 +207,18 @@ function secretsLine(secrets: readonly SecretStatus[]): string {
   return parts.join('; ');
 }
 
-function stuckOrBusy(stack: StackSummary, region: string): OpsError | undefined {
+function stuckOrBusy(stack: Pick<StackSummary, 'stackName' | 'status'>, deployment: string, region: string): OpsError | undefined {
   const assessment = assessStack(stack.stackName, stack.status, region);
   if (assessment.condition === 'busy') {
     return new OpsError(
       `${stack.stackName} is ${stack.status}: ${assessment.explanation}`,
-      `run \`gm-ops restore ${stack.deployment}\` again when CloudFormation is done (see \`gm-ops status ${stack.deployment}\`)`,
+      `run \`gm-ops restore ${deployment}\` again when CloudFormation is done (see \`gm-ops status ${deployment}\`)`,
     );
   }
   if (assessment.condition === 'stuck') {
     return new OpsError(
       `${stack.stackName} is ${stack.status}: ${assessment.explanation}; restore cannot repair a stack in this state`,
-      `run \`${assessment.remedy}\`${assessment.next ? `, then ${assessment.next}` : ''}; then \`gm-ops restore ${stack.deployment}\``,
+      `run \`${assessment.remedy}\`${assessment.next ? `, then ${assessment.next}` : ''}; then \`gm-ops restore ${deployment}\``,
     );
   }
   return undefined;
@@ -292,9 +306,11 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
   const region = await clients.region();
   if (!region) throw new UsageProblem('no AWS region configured', 'pass --region, set AWS_REGION, or set a region in your AWS profile');
   const stackNames = [...TIERS.map((tier) => computeStackName(tier, name)), dataStackName(name)];
-  const stacks = (await Promise.all(stackNames.map((s) => describeStack(clients.cloudFormation, s)))).filter(
-    (s): s is StackSummary => s !== undefined && s.deployment === name && s.status !== 'DELETE_COMPLETE',
-  );
+  const [described, scaleData] = await Promise.all([
+    Promise.all(stackNames.map((s) => describeStack(clients.cloudFormation, s))),
+    readScaleDataStack(clients.cloudFormation, name).then((s) => (s && s.status !== 'DELETE_COMPLETE' ? s : undefined)),
+  ]);
+  const stacks = described.filter((s): s is StackSummary => s !== undefined && s.deployment === name && s.status !== 'DELETE_COMPLETE');
   const [deployment] = groupDeployments(stacks);
   const compute = deployment?.compute;
   const data = deployment?.data;
@@ -309,7 +325,7 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
     );
   }
   for (const stack of [data, compute]) {
-    const problem = stack ? stuckOrBusy(stack, region) : undefined;
+    const problem = stack ? stuckOrBusy(stack, name, region) : undefined;
     if (!problem) continue;
     if (stack && stack === data && NEVER_CREATED.has(stack.status)) {
       const held = (await secretStatuses(clients.secretsManager, name)).filter((s) => s.state !== 'missing');
@@ -328,6 +344,8 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
   // 1. Both stacks live: the host.
   if (data && compute) {
     const tier = compute.role as Tier;
+    const scale = tier === 'scale';
+    if (scale) checkScaleData(name, region, scaleData, facts, false);
     const group = autoScalingGroupOf(compute);
     if (!group) throw new OpsError(`${compute.stackName} has no AutoScalingGroupName output`, `redeploy it: npx cdk deploy ${compute.stackName} -c name=${name} -c tier=${tier}`);
     const lookup = (await resolveHosts(clients.autoScaling, clients.ec2, [group])).get(group)!;
@@ -339,13 +357,25 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
     }
     const host = lookup.host;
     const base = { kind: 'replace-host' as const, compute, tier, group };
-    const plan = (situation: Situation, summary: string, steps: string[]): Plan => ({ deployment: name, region, situation, summary, facts, steps, fileSystemId });
-    const waitSteps = (what: string) => [
-      what,
-      `Wait until every service is healthy through SSM`,
+    const plan = (situation: Situation, summary: string, steps: string[]): Plan => ({ deployment: name, region, situation, summary, facts, steps, fileSystemId, ...(scale ? { scale } : {}) });
+    const healthyStep = scale ? `Wait until the AI services (${AI_HOST_SERVICES.join(', ')}) are healthy through SSM` : 'Wait until every service is healthy through SSM';
+    const waitSteps = (what: string) => [what, healthyStep];
+    const replaceSteps = (instanceId: string) => [
+      `Terminate ${instanceId} through ${group} (TerminateInstanceInAutoScalingGroup, desired capacity stays 1): the group launches a replacement`,
+      scale
+        ? 'The new AI host mounts the retained file system, waits on the EFS fence until the old one has let go, and restores Qdrant from its newest snapshot there'
+        : 'The new host mounts the retained file system and waits on the EFS fence until the old one has let go: never two writers',
+      healthyStep,
     ];
     if (host) facts.push(['Host', `${host.instanceId} ${host.state}${host.lifecycleState ? ` (${host.lifecycleState}${host.healthStatus ? `, ${host.healthStatus}` : ''})` : ''}${host.launchedAt ? `, launched ${formatTime(host.launchedAt)}` : ''}`]);
     if (!host) {
+      if ((lookup.desiredCapacity ?? 0) === 0 && scale) {
+        // The AI host alone would not bring n8n back: gm-ops stop also set the n8n services to 0 tasks.
+        throw new OpsError(
+          `${name} is stopped (${group} is at 0 hosts): restore replaces a failed AI host, it does not start a stopped deployment`,
+          `\`gm-ops start ${name}\` brings back the AI host and the n8n services`,
+        );
+      }
       if ((lookup.desiredCapacity ?? 0) === 0) {
         facts.push(['Stopped', `${group} is at 0 hosts (\`gm-ops stop\` or a schedule); \`gm-ops start ${name}\` brings the host back too, and resumes a suspended schedule`]);
         return plan(
@@ -372,7 +402,10 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
     if (host.state === 'running' && host.healthStatus !== 'Unhealthy') {
       const health = await probeHost(clients, name, tier, compute, lookup, options);
       if (health.healthy) {
-        return { deployment: name, region, situation: { kind: 'healthy', compute, host }, summary: `every service of ${name} is healthy on ${host.instanceId}`, facts, steps: [], fileSystemId };
+        const summary = scale
+          ? `the AI services of ${name} (${AI_HOST_SERVICES.join(', ')}) are healthy on ${host.instanceId}; n8n runs on ECS, which replaces its own failed tasks (\`gm-ops health ${name}\` checks them)`
+          : `every service of ${name} is healthy on ${host.instanceId}`;
+        return { deployment: name, region, situation: { kind: 'healthy', compute, host }, summary, facts, steps: [], fileSystemId, ...(scale ? { scale } : {}) };
       }
       if (health.down.length > 0) facts.push(['Not healthy', health.down.join('; ')]);
       if (health.inconclusive.length > 0) facts.push(['Inconclusive', health.inconclusive.join('; ')]);
@@ -394,22 +427,14 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
       }
       return plan(
         { ...base, action: 'terminate', host, reason: `not healthy: ${health.down.join('; ')}` },
-        `host ${host.instanceId} is running but not healthy (${health.down.map((d) => d.split(':')[0]).join(', ')})`,
-        [
-          `Terminate ${host.instanceId} through ${group} (TerminateInstanceInAutoScalingGroup, desired capacity stays 1): the group launches a replacement`,
-          'The new host mounts the retained file system and waits on the EFS fence until the old one has let go: never two writers',
-          'Wait until every service is healthy through SSM',
-        ],
+        `${scale ? 'AI host' : 'host'} ${host.instanceId} is running but not healthy (${health.down.map((d) => d.split(':')[0]).join(', ')})`,
+        replaceSteps(host.instanceId),
       );
     }
     return plan(
       { ...base, action: 'terminate', host, reason: host.healthStatus === 'Unhealthy' ? 'the group marked it unhealthy' : `it is ${host.state}` },
-      `host ${host.instanceId} is ${host.state === 'running' ? 'marked unhealthy' : host.state}`,
-      [
-        `Terminate ${host.instanceId} through ${group} (TerminateInstanceInAutoScalingGroup, desired capacity stays 1): the group launches a replacement`,
-        'The new host mounts the retained file system and waits on the EFS fence until the old one has let go: never two writers',
-        'Wait until every service is healthy through SSM',
-      ],
+      `${scale ? 'AI host' : 'host'} ${host.instanceId} is ${host.state === 'running' ? 'marked unhealthy' : host.state}`,
+      replaceSteps(host.instanceId),
     );
   }
 
@@ -418,8 +443,13 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
   if (data && !compute) {
     const { tier, from } = resolveTier(options.tier, deleted, name);
     facts.push(['Tier', `${tier} (from ${from})`]);
+    const scale = tier === 'scale';
+    checkTierSwitch(name, tier, options.tier, deleted);
+    if (scale) checkScaleData(name, region, scaleData, facts);
     const stack = computeStackName(tier, name);
-    const cdk = cdkDeploy([stack], name, tier);
+    // The scale tier's compute stack depends on its database stack: named too, so the plan says what is deployed.
+    const stacksToDeploy = scale ? [scaleDataStackName(name), stack] : [stack];
+    const cdk = cdkDeploy(stacksToDeploy, name, tier);
     // cdk deploy deploys the data stack too: rebuilt around a retained file system, its config must say so.
     const retained = await retainedFileSystemOfLiveDataStack(clients, data);
     if (retained) facts.push(['Data stack on', `${retained}, a retained file system (${data.stackName} was rebuilt around it)`]);
@@ -431,14 +461,17 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
       facts,
       steps: [
         ...(retained ? [keepInConfigStep(name, retained)] : []),
-        `Deploy ${stack}: npx ${cdk.join(' ')}`,
-        'Its host mounts the retained file system; CloudFormation waits for its success signal',
-        'Check every service is healthy through SSM',
+        `Deploy ${listed(stacksToDeploy)}: npx ${cdk.join(' ')}`,
+        scale
+          ? `Its AI host mounts the retained file system; n8n's services start on ECS over the database in ${scaleDataStackName(name)}, as it was; CloudFormation waits for the host's success signal`
+          : 'Its host mounts the retained file system; CloudFormation waits for its success signal',
+        scale ? `Check the AI services (${AI_HOST_SERVICES.join(', ')}) are healthy through SSM` : 'Check every service is healthy through SSM',
       ],
       cdk,
       fileSystemId,
       retainedFileSystemId: retained,
       tier,
+      ...(scale ? { scale } : {}),
     };
   }
 
@@ -459,7 +492,10 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
   checkSecrets(secrets, name);
   const { tier, from } = compute ? { tier: compute.role as Tier, from: `the existing ${compute.stackName}` } : resolveTier(options.tier, deleted, name);
   facts.push(['Tier', `${tier} (from ${from})`]);
-  const stacksToDeploy = [dataStackName(name), computeStackName(tier, name)];
+  const scale = tier === 'scale';
+  if (!compute) checkTierSwitch(name, tier, options.tier, deleted);
+  if (scale) checkScaleData(name, region, scaleData, facts);
+  const stacksToDeploy = [dataStackName(name), ...(scale ? [scaleDataStackName(name)] : []), computeStackName(tier, name)];
   const cdk = cdkDeploy(stacksToDeploy, name, tier);
   const pending = secrets.filter((s) => s.state === 'pending-deletion');
   return {
@@ -471,15 +507,52 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
     steps: [
       ...(pending.length > 0 ? [`Cancel the scheduled deletion of ${pending.map((s) => s.name).join(', ')} (RestoreSecret)`] : []),
       keepInConfigStep(name, fileSystem.fileSystemId),
-      `Rebuild ${stacksToDeploy.join(' and ')} around ${fileSystem.fileSystemId} and the retained secrets: npx ${cdk.join(' ')}`,
-      'The new host mounts the retained file system; n8n reads its credentials with the retained encryption key',
-      'Check every service is healthy through SSM',
+      `Rebuild ${listed(stacksToDeploy)} around ${fileSystem.fileSystemId} and the retained secrets: npx ${cdk.join(' ')}`,
+      scale
+        ? `The new AI host mounts the retained file system; n8n on ECS runs on its database in ${scaleDataStackName(name)} and reads its credentials with the retained encryption key`
+        : 'The new host mounts the retained file system; n8n reads its credentials with the retained encryption key',
+      scale ? `Check the AI services (${AI_HOST_SERVICES.join(', ')}) are healthy through SSM` : 'Check every service is healthy through SSM',
     ],
     cdk,
     fileSystemId: fileSystem.fileSystemId,
     retainedFileSystemId: fileSystem.fileSystemId,
     tier,
+    ...(scale ? { scale } : {}),
   };
+}
+
+/**
+ * The scale tier's n8n database lives in `GeuseScaleData-<name>` (RDS): a plan that deploys or keeps the scale tier
+ * needs it there and settled. Deploying without it would create a new, empty database while the old one survives only
+ * as its final snapshot, so restore refuses instead.
+ */
+function checkScaleData(name: string, region: string, scaleData: RawStack | undefined, facts: [string, string][], deploying = true): void {
+  const stackName = scaleDataStackName(name);
+  if (!scaleData) {
+    throw new OpsError(
+      deploying
+        ? `${stackName} does not exist: deploying the scale tier now would give n8n a new, empty database on RDS, so restore does not`
+        : `${stackName} does not exist: n8n on ECS has no database, and restore does not give it a new, empty one`,
+      `if it was deleted, its final snapshot remains (aws rds describe-db-snapshots --region ${region}); RDS restores a snapshot only into a new DB instance, which a new ${stackName} would not use; to start afresh on an empty database: npx cdk deploy ${stackName} ${computeStackName('scale', name)} -c name=${name} -c tier=scale`,
+    );
+  }
+  const problem = stuckOrBusy(scaleData, name, region);
+  if (problem) throw problem;
+  const instance = databaseInstanceOf(scaleData);
+  facts.push(['Database stack', `${stackName} ${scaleData.status} (n8n's database${instance ? `, RDS instance ${instance}` : ''}: kept as it is, with its automated backups)`]);
+}
+
+/**
+ * A move between the scale tier and a host tier moves n8n's database between RDS and the file system: that is `gm-ops
+ * migrate`, never a redeploy (a host tier would start on the file system's old database, the scale tier on RDS's).
+ */
+function checkTierSwitch(name: string, tier: Tier, requested: Tier | undefined, deleted: readonly DeletedStack[]): void {
+  const last = deleted.find((s): s is DeletedStack & { role: Tier } => s.role !== 'data');
+  if (!requested || !last || (last.role === 'scale') === (tier === 'scale')) return;
+  throw new UsageProblem(
+    `--tier ${tier}: the last compute stack of "${name}" was ${last.stackName}, and n8n's database ${last.role === 'scale' ? `is on RDS (${scaleDataStackName(name)})` : 'is on the file system'}; a redeploy as ${tier} would start n8n on ${tier === 'scale' ? 'the database on RDS' : "the file system's old database"}, not on it`,
+    `restore it as ${last.role} (drop --tier), then move it with \`gm-ops migrate ${name} --to ${tier}\``,
+  );
 }
 
 function keepInConfigStep(name: string, fileSystemId: string): string {

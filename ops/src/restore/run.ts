@@ -7,6 +7,7 @@ import type { CommandIO } from '../command-io';
 import type { Tier } from '../contract';
 import { ExitCode, OpsError } from '../errors';
 import { renderFields } from '../output/table';
+import { AI_HOST_SERVICES } from '../discovery/scale-deployment';
 import { act, formatElapsed, type RestoreResult } from './act';
 import { assess, type Plan } from './assess';
 import { findProject, type Project } from './project';
@@ -91,6 +92,7 @@ function planJson(plan: Plan, project: Project | undefined, confirmed: boolean, 
     waysOut: situation.kind === 'secrets-without-data' ? situation.ways : null,
     confirmed,
     result: result ? { healthy: true, instanceId: result.instanceId, secondsToHealthy: Math.round(result.elapsedMs / 1000) } : null,
+    ...(plan.scale ? { hostServices: [...AI_HOST_SERVICES] } : {}),
   };
 }
 
@@ -168,6 +170,10 @@ export async function runRestore(io: CommandIO, options: RestoreOptions): Promis
     project,
   }).finally(() => spinner.stop());
   if (options.json) emit(true, result);
-  else io.write(`\n${io.style.green('Restored:')} every service of ${options.name} is healthy on ${result.instanceId}, ${formatElapsed(result.elapsedMs)} after the restore began.\n`);
+  else if (plan.scale) {
+    io.write(
+      `\n${io.style.green('Restored:')} the AI services of ${options.name} are healthy on ${result.instanceId}, ${formatElapsed(result.elapsedMs)} after the restore began; n8n runs on ECS: \`gm-ops health ${options.name}\` checks it.\n`,
+    );
+  } else io.write(`\n${io.style.green('Restored:')} every service of ${options.name} is healthy on ${result.instanceId}, ${formatElapsed(result.elapsedMs)} after the restore began.\n`);
   return ExitCode.ok;
 }
