@@ -227,6 +227,17 @@ describe('restore: the host is dead or unhealthy, the stacks exist', () => {
     expect(data.desiredCapacity).toEqual([{ group: GROUP, capacity: 1 }]);
   });
 
+  it('a group gm-ops stop parked (maximum 0): refused in one line pointing to gm-ops start, nothing changed', async () => {
+    aws.addDeployment({ name: 'web', host: null });
+    const group = aws.groups.get(GROUP)!;
+    aws.groups.set(GROUP, { ...group, MinSize: 0, MaxSize: 0, DesiredCapacity: 0 });
+    const { code, stdout, stderr } = await restore({}, 'web', '--yes');
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`gm-ops: web is stopped (${GROUP} is parked at 0 hosts, maximum 0, by \`gm-ops stop\`): restore replaces a failed host, it does not start a stopped deployment — \`gm-ops start web\` brings the host back (and resumes a suspended schedule)\n`);
+    expect(data.desiredCapacity).toEqual([]);
+  });
+
   it('no healthy host within --timeout: exit 1, says what it last saw; running again is safe', async () => {
     aws.addDeployment({ name: 'web', host: { id: 'i-old', state: 'stopped' } });
     data.onTerminate = groupReplaces(GROUP, 'i-new').launch;

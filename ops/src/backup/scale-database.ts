@@ -9,14 +9,6 @@ import { scaleDataStackName } from '../contract';
 import { databaseInstanceOf, databaseProtection, readScaleDataStack } from '../discovery/scale-deployment';
 import { scaleApiOf, scaleApiProblem, type DbInstance } from '../scale/api';
 
-/** DescribeDBInstances fields beyond the scale API's DbInstance (RDS API reference, DBInstance). */
-type DbInstanceBackups = DbInstance & {
-  /** Days automated backups are kept; 0: automated backups are off. */
-  readonly BackupRetentionPeriod?: number;
-  /** The latest time a point-in-time restore can reach (typically within 5 minutes of now). */
-  readonly LatestRestorableTime?: Date;
-};
-
 export interface DatabaseBackups {
   readonly stack: string;
   readonly instanceId?: string;
@@ -41,7 +33,7 @@ export async function databaseBackups(clients: AwsClients, name: string): Promis
     if (!instanceId) return { stack, protection, problem: `${stack} has no DatabaseInstanceId output` };
     const unavailable = scaleApiProblem(clients);
     if (unavailable) return { stack, instanceId, protection, problem: unavailable };
-    const [instance] = ((await scaleApiOf(clients).describeDBInstances({ DBInstanceIdentifier: instanceId })).DBInstances ?? []) as DbInstanceBackups[];
+    const [instance]: readonly DbInstance[] = (await scaleApiOf(clients).describeDBInstances({ DBInstanceIdentifier: instanceId })).DBInstances ?? [];
     if (!instance) return { stack, instanceId, protection, problem: `RDS does not know ${instanceId}` };
     return {
       stack,

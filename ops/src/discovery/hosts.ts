@@ -33,6 +33,8 @@ export interface HostLookup {
   /** False when the group named by the stack output does not exist (any more). */
   readonly groupExists: boolean;
   readonly desiredCapacity?: number;
+  /** 0 when `gm-ops stop` parked the group (a scheduled start or SetDesiredCapacity cannot raise it). */
+  readonly maxSize?: number;
   readonly host?: HostInfo;
 }
 
@@ -64,7 +66,7 @@ export async function resolveHosts(
   groupNames: readonly string[],
 ): Promise<Map<string, HostLookup>> {
   const unique = [...new Set(groupNames.filter((n) => n.length > 0))];
-  const groups = new Map<string, { desired?: number; instance?: AsgInstance }>();
+  const groups = new Map<string, { desired?: number; max?: number; instance?: AsgInstance }>();
   for (const batch of chunks(unique, 50)) {
     let nextToken: string | undefined;
     do {
@@ -75,6 +77,7 @@ export async function resolveHosts(
         if (!group.AutoScalingGroupName) continue;
         groups.set(group.AutoScalingGroupName, {
           desired: group.DesiredCapacity,
+          max: group.MaxSize,
           instance: pickHostInstance(group.Instances ?? []),
         });
       }
@@ -126,7 +129,7 @@ export async function resolveHosts(
           healthStatus: instance.HealthStatus,
         }
       : undefined;
-    result.set(name, { autoScalingGroupName: name, groupExists: true, desiredCapacity: group.desired, host });
+    result.set(name, { autoScalingGroupName: name, groupExists: true, desiredCapacity: group.desired, maxSize: group.max, host });
   }
   return result;
 }

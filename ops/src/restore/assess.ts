@@ -376,6 +376,13 @@ export async function assess(clients: AwsClients, name: string, options: AssessO
           `\`gm-ops start ${name}\` brings back the AI host and the n8n services`,
         );
       }
+      if ((lookup.desiredCapacity ?? 0) === 0 && lookup.maxSize === 0) {
+        // Parked by gm-ops stop: SetDesiredCapacity above the maximum is refused by Auto Scaling (ValidationError).
+        throw new OpsError(
+          `${name} is stopped (${group} is parked at 0 hosts, maximum 0, by \`gm-ops stop\`): restore replaces a failed host, it does not start a stopped deployment`,
+          `\`gm-ops start ${name}\` brings the host back (and resumes a suspended schedule)`,
+        );
+      }
       if ((lookup.desiredCapacity ?? 0) === 0) {
         facts.push(['Stopped', `${group} is at 0 hosts (\`gm-ops stop\` or a schedule); \`gm-ops start ${name}\` brings the host back too, and resumes a suspended schedule`]);
         return plan(

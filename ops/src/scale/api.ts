@@ -92,7 +92,10 @@ export interface DbInstance {
   readonly DBInstanceArn?: string;
   readonly AllocatedStorage?: number;
   readonly StorageType?: string;
+  /** Days automated backups are kept; 0: automated backups are off. */
   readonly BackupRetentionPeriod?: number;
+  /** The latest time a point-in-time restore can reach (typically within 5 minutes of now). */
+  readonly LatestRestorableTime?: Date;
 }
 
 // ----- ElastiCache (query; DescribeReplicationGroups) -----

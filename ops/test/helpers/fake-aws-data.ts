@@ -172,6 +172,14 @@ export class FakeAwsData {
       return { Activity: { ActivityId: 'act-1', AutoScalingGroupName: 'x', Cause: 'terminate', StartTime: new Date(), StatusCode: 'InProgress' } };
     });
     aws.asg.on(SetDesiredCapacityCommand).callsFake((input) => {
+      const group = aws.groups.get(input.AutoScalingGroupName ?? '');
+      // As Auto Scaling answers a desired capacity outside the group's bounds.
+      if (group && (input.DesiredCapacity ?? 0) > (group.MaxSize ?? Infinity)) {
+        throw awsError('ValidationError', `New SetDesiredCapacity value ${input.DesiredCapacity} is above max value ${group.MaxSize} for the AutoScalingGroup.`);
+      }
+      if (group && (input.DesiredCapacity ?? 0) < (group.MinSize ?? 0)) {
+        throw awsError('ValidationError', `New SetDesiredCapacity value ${input.DesiredCapacity} is below min value ${group.MinSize} for the AutoScalingGroup.`);
+      }
       this.desiredCapacity.push({ group: input.AutoScalingGroupName ?? '', capacity: input.DesiredCapacity ?? -1 });
       this.onSetDesired?.(input.AutoScalingGroupName ?? '', input.DesiredCapacity ?? -1);
       return {};
