@@ -37,7 +37,7 @@ import {
 } from './group';
 import { ECS_DESIRED_COUNT, readScaleNow, readServicesNow, serviceLabel, type ScaleNow, type ServiceNow } from './scale-state';
 import { hostLine, requireCleanStop, type StopOptions } from './stop';
-import { keptRunningCost, renderStoppedCost, stoppedCost, stoppedCostJson, type StoppedCost } from './stopped-cost';
+import { keptRunningCost, renderStoppedCost, stoppedCost, stopOutcomeJson, type StoppedCost } from './stopped-cost';
 import type { LifecycleTarget } from './target';
 
 /** Why gm-ops leaves the RDS instance running (Amazon RDS User Guide, USER_StopInstance). */
@@ -209,11 +209,7 @@ function planJson(stop: ScalePlan, confirmed: boolean, result: { elapsedMs: numb
       monthlyCost: kept?.found && kept.priced ? kept.monthlyCost.toString() : null,
       note: RDS_RESTARTS_AFTER_SEVEN_DAYS,
     },
-    confirmed,
-    result: result ? { stopped: true, secondsToStopped: Math.round(result.elapsedMs / 1000) } : null,
-    stoppedMonthlyCost: cost ? cost.monthlyCost.toString() : null,
-    stoppedCost: cost ? stoppedCostJson(cost) : null,
-    stoppedCostError: costError ?? null,
+    ...stopOutcomeJson(confirmed, result, cost, costError),
   };
 }
 

@@ -24,7 +24,7 @@ import {
   type GroupInstance,
   type ScheduledAction,
 } from './group';
-import { renderStoppedCost, stoppedCost, stoppedCostJson, type StoppedCost } from './stopped-cost';
+import { renderStoppedCost, stoppedCost, stopOutcomeJson, type StoppedCost } from './stopped-cost';
 import { resolveTarget, type LifecycleTarget } from './target';
 
 export interface StopOptions {
@@ -122,11 +122,7 @@ function planJson(stop: StopPlan, confirmed: boolean, result: StopResult | undef
       suspended: target.group.scheduleSuspended || (result?.suspended ?? false),
     },
     steps: stop.steps,
-    confirmed,
-    result: result ? { stopped: true, secondsToStopped: Math.round(result.elapsedMs / 1000) } : null,
-    stoppedMonthlyCost: cost ? cost.monthlyCost.toString() : null,
-    stoppedCost: cost ? stoppedCostJson(cost) : null,
-    stoppedCostError: costError ?? null,
+    ...stopOutcomeJson(confirmed, result, cost, costError),
   };
 }
 

@@ -94,6 +94,22 @@ export function renderStoppedCost(name: string, cost: StoppedCost, style: Style)
   return `${lines.join('\n')}\n`;
 }
 
+/** The end of `stop --json`, on every tier: the confirmation, the result and what the deployment costs stopped. */
+export function stopOutcomeJson(
+  confirmed: boolean,
+  result: { readonly elapsedMs: number } | undefined,
+  cost: StoppedCost | undefined,
+  costError: string | undefined,
+): Record<string, unknown> {
+  return {
+    confirmed,
+    result: result ? { stopped: true, secondsToStopped: Math.round(result.elapsedMs / 1000) } : null,
+    stoppedMonthlyCost: cost ? cost.monthlyCost.toString() : null,
+    stoppedCost: cost ? stoppedCostJson(cost) : null,
+    stoppedCostError: costError ?? null,
+  };
+}
+
 export function stoppedCostJson(cost: StoppedCost): unknown {
   const d = (value: Decimal | undefined) => (value === undefined ? null : value.toString());
   return {
