@@ -2,8 +2,8 @@
  * backup, backups, drift, metrics, history and drill of a scale deployment through the entry point: the host is the AI
  * host (Ollama, Qdrant, Crawl4AI; its sets hold vectors), `GeuseScaleData-<name>` (the RDS database and the Valkey queue)
  * counts as one of the deployment's stacks, and what lives on ECS and RDS is said where it is, not probed on the host.
- * CloudFormation, auto scaling, EC2 and SSM are the repository's fakes; RDS DescribeDBInstances the scale API's
- * (a local fake answering the RDS API reference's DBInstance fields; any other scale call fails the test).
+ * CloudFormation, auto scaling, EC2 and SSM are the repository's fakes; ECS and RDS the shared scale fake
+ * (helpers/fake-scale.ts), whose log of requests shows each command reads only what it should from them.
  */
 import { BackupClient, ListRecoveryPointsByResourceCommand } from '@aws-sdk/client-backup';
 import {
@@ -15,27 +15,27 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
-import { FakeAws, REGION, awsError, eventOf } from './helpers/fake-aws';
+import { FakeAws, REGION, eventOf } from './helpers/fake-aws';
 import { FakeAwsData, fileSystemOf } from './helpers/fake-aws-data';
+import { addScaleDeployment, type ScaleDeployment } from './helpers/fake-scale';
 import { runWith } from './helpers/harness';
 import { tokenOf } from './helpers/host-output';
-import { FakeDatabaseApi, SCALE_FS, addScaleDeployment, dbInstanceOf } from './scale-commands-fixture';
 
 const AI_HOST = 'i-0a1b2c3d4e5f60001';
 const DB = 'geusemaker-big-db';
+const SCALE_FS = 'fs-0aa11bb22cc33dd44';
 
 let aws: FakeAws;
 let data: FakeAwsData;
-let rds: FakeDatabaseApi;
+let big: ScaleDeployment;
 let backup: AwsClientStub<BackupClient>;
 const cloudWatch = mockClient(CloudWatchClient);
 beforeEach(() => {
   aws = new FakeAws();
   data = new FakeAwsData(aws);
-  rds = new FakeDatabaseApi();
   backup = mockClient(BackupClient);
   cloudWatch.reset();
-  addScaleDeployment(aws);
+  big = addScaleDeployment(aws, { aiHost: AI_HOST, fileSystemId: SCALE_FS, databaseId: DB });
 });
 afterEach(() => {
   backup.restore();
@@ -44,7 +44,7 @@ afterEach(() => {
 });
 afterAll(() => cloudWatch.restore());
 
-const run = (...args: string[]) => runWith({ clients: { ...aws.clients(), scale: rds.api() } as never }, ...args);
+const run = (...args: string[]) => runWith({ clients: { ...aws.clients(), scale: big.scale } as never }, ...args);
 
 const manifest = (name: string, created: string, files: [string, number][]) =>
   JSON.stringify({ format: 1, name, tag: '', created, runtimeVersion: '2026.11.1', files: files.map(([file, bytes]) => ({ name: file, bytes, sha256: 'a'.repeat(64) })) });
@@ -69,7 +69,7 @@ describe('backup and backups: the AI host\'s vector sets, and the database on RD
     backup.on(ListRecoveryPointsByResourceCommand).resolves({
       RecoveryPoints: [{ RecoveryPointArn: `arn:aws:backup:${REGION}:123456789012:recovery-point:A-1`, CreationDate: new Date('2025-01-15T05:10:00Z'), Status: 'COMPLETED', BackupSizeBytes: 3 * 1024 ** 3, BackupVaultName: 'geusemaker-big' }],
     });
-    rds.instances.set(DB, dbInstanceOf(DB, { BackupRetentionPeriod: 7, LatestRestorableTime: new Date('2025-01-15T11:55:00Z'), PreferredBackupWindow: '03:00-03:30' }));
+    big.scale.dbInstance = { BackupRetentionPeriod: 7, LatestRestorableTime: new Date('2025-01-15T11:55:00Z'), PreferredBackupWindow: '03:00-03:30' };
   });
 
   it('backup runs backup.sh on the AI host and says its set holds vectors, the database being RDS\'s to keep', async () => {
@@ -85,7 +85,7 @@ describe('backup and backups: the AI host\'s vector sets, and the database on RD
     const json = JSON.parse((await run('backup', 'big', '--json')).stdout);
     expect(json).toMatchObject({ deployment: 'big', set: '20250115T030000Z-vectors', holds: ['qdrant.snapshot', 'data-version.env'] });
     expect(json.database).toContain("n8n's database is on RDS");
-    expect(rds.calls).toEqual([]);
+    expect(big.scale.requests).toEqual([]);
   });
 
   it('backups lists what each set holds, the recovery points, and the database\'s backups read from RDS', async () => {
@@ -98,13 +98,13 @@ describe('backup and backups: the AI host\'s vector sets, and the database on RD
     expect(stdout).toContain(`Recovery points of ${SCALE_FS} in AWS Backup (newest first)`);
     expect(stdout).toContain(`n8n's database (RDS instance ${DB}, GeuseScaleData-big): available; automated backups kept 7 days, restorable to any time up to 2025-01-15T11:55:00Z\n`);
     expect(stdout).toContain("  n8n's database is on RDS instance geusemaker-big-db, not on the AI host: RDS automated backups allow a point-in-time restore within their retention period");
-    expect(rds.calls).toEqual([`DescribeDBInstances ${DB}`]);
+    expect(big.scale.requests).toEqual([`DescribeDBInstances ${DB}`]);
     const json = JSON.parse((await run('backups', 'big', '--json')).stdout);
     expect(json.database).toMatchObject({ stack: 'GeuseScaleData-big', instanceId: DB, status: 'available', backupRetentionDays: 7, latestRestorableTime: '2025-01-15T11:55:00.000Z', problem: null });
   });
 
   it('the database cannot be read (RDS does not know it): one line in its place, the rest listed, exit 0', async () => {
-    rds.instances.clear();
+    big.scale.database = false;
     const { code, stdout } = await run('backups', 'big');
     expect(code).toBe(0);
     expect(stdout).toContain(`n8n's database (RDS instance ${DB}, GeuseScaleData-big): not readable (RDS has no instance ${DB})\n`);
@@ -118,7 +118,7 @@ describe('backup and backups: the AI host\'s vector sets, and the database on RD
     const { code, stdout } = await run('backups', 'web');
     expect(code).toBe(0);
     expect(stdout).not.toContain("n8n's database");
-    expect(rds.calls).toEqual([]);
+    expect(big.scale.requests).toEqual([]);
   });
 });
 
@@ -221,7 +221,7 @@ describe('metrics: the AI host, and where the rest is', () => {
     const json = JSON.parse((await run('metrics', 'big', '--json')).stdout);
     expect(json).toMatchObject({ deployment: 'big', instanceId: AI_HOST, role: 'ai-services' });
     expect(json.elsewhere).toContain('AWS/ECS (ClusterName geusemaker-big)');
-    expect(rds.calls).toEqual([]);
+    expect(big.scale.requests).toEqual([]);
   });
 });
 
@@ -263,6 +263,6 @@ describe('drill: refused for the scale tier before anything is read', () => {
     expect(backup.commandCalls(ListRecoveryPointsByResourceCommand)).toEqual([]);
     expect(data.efs.calls()).toEqual([]);
     expect(aws.scripts).toEqual([]);
-    void awsError;
+    expect(big.scale.requests).toEqual([]);
   });
 });

@@ -12,15 +12,16 @@ import * as path from 'node:path';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { ProcessRunner } from '../src/context';
 import { vectorsRestoreScript } from '../src/backup/restore-to';
-import { FakeAws, stackOf } from './helpers/fake-aws';
+import { FakeAws } from './helpers/fake-aws';
 import { FakeAwsData, fileSystemOf } from './helpers/fake-aws-data';
+import { addScaleDeployment, aiHostAnswer, type ScaleDeploymentOptions } from './helpers/fake-scale';
 import { runWith, type HarnessOptions } from './helpers/harness';
 import { tokenOf } from './helpers/host-output';
-import { SCALE_FS, addScaleDeployment, aiHostProbeLines } from './scale-commands-fixture';
 
 const AI_HOST = 'i-0a1b2c3d4e5f60001';
 const NEW_HOST = 'i-0a1b2c3d4e5f60002';
 const GROUP = 'geusemaker-big-ai';
+const SCALE_FS = 'fs-0aa11bb22cc33dd44';
 
 let aws: FakeAws;
 let data: FakeAwsData;
@@ -37,6 +38,8 @@ afterEach(() => {
   fs.rmSync(project, { recursive: true, force: true });
 });
 
+/** Deployment big: its stacks, and its AI host answering healthy (`options` as addScaleDeployment's). */
+const deploy = (options: ScaleDeploymentOptions = {}) => addScaleDeployment(aws, { aiHost: AI_HOST, fileSystemId: SCALE_FS, databaseId: 'geusemaker-big-db', ...options });
 const restore = (options: Partial<HarnessOptions>, ...args: string[]) => runWith({ clients: aws.clients(), cwd: project, ...options }, 'restore', 'big', ...args);
 
 /** A runner that records the commands and succeeds (the deploy's own output is not under test here). */
@@ -66,15 +69,14 @@ function launches(id: string): { launch: () => void; ready: () => void } {
       instance.LifecycleState = 'InService';
       aws.instances.get(id)!.State = { Name: 'running' };
       aws.agents.set(id, 'Online');
-      aws.hosts.set(id, (script) => aiHostProbeLines(script));
+      aws.hosts.set(id, (script) => aiHostAnswer(script));
     },
   };
 }
 
 describe('restore of a scale deployment whose stacks exist: the AI host', () => {
   it('AI services healthy, n8n and PostgreSQL absent from the host: nothing to restore, nothing terminated', async () => {
-    addScaleDeployment(aws);
-    aws.hosts.set(AI_HOST, (script) => aiHostProbeLines(script));
+    deploy();
     const { code, stdout, stderr } = await restore({}, '--yes');
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -87,8 +89,8 @@ describe('restore of a scale deployment whose stacks exist: the AI host', () => 
   });
 
   it('Qdrant down for longer than the boot grace: the plan replaces the AI host through geusemaker-<name>-ai, and waits for the AI services only', async () => {
-    addScaleDeployment(aws);
-    aws.hosts.set(AI_HOST, (script) => aiHostProbeLines(script, ['qdrant']));
+    deploy();
+    aws.hosts.set(AI_HOST, (script) => aiHostAnswer(script, { down: ['qdrant'] }));
     const plan = await restore({});
     expect(plan.code).toBe(1);
     expect(plan.stdout).toMatch(/Not healthy\s+qdrant: /);
@@ -108,7 +110,7 @@ describe('restore of a scale deployment whose stacks exist: the AI host', () => 
   });
 
   it('a stopped deployment (the AI host group at 0): one line pointing to gm-ops start, the group left as it is', async () => {
-    addScaleDeployment(aws, { host: null, desired: 0 });
+    deploy({ aiHost: null, aiHostDesired: 0 });
     const { code, stdout, stderr } = await restore({}, '--yes');
     expect(code).toBe(1);
     expect(stdout).toBe('');
@@ -118,7 +120,7 @@ describe('restore of a scale deployment whose stacks exist: the AI host', () => 
   });
 
   it('the database stack stuck in UPDATE_ROLLBACK_FAILED: refused in one line before the host is touched', async () => {
-    addScaleDeployment(aws, { scaleData: 'UPDATE_ROLLBACK_FAILED' });
+    deploy({ scaleData: 'UPDATE_ROLLBACK_FAILED' });
     const { code, stderr } = await restore({}, '--yes');
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
@@ -137,11 +139,11 @@ describe('restore of a scale deployment whose compute stack is gone: GeuseScaleD
   });
 
   it('--yes deploys both scale stacks with the scale tier, then waits for the new AI host', async () => {
-    addScaleDeployment(aws, { compute: false });
+    deploy({ compute: null });
     const { launch, ready } = launches(NEW_HOST);
     const runner = recordingRunner(() => {
       // What cdk deploy leaves: the compute stack with its AI host group launching a host.
-      addScaleDeployment(aws, { data: null, scaleData: null, host: null, desired: 1 });
+      deploy({ data: null, scaleData: null, aiHost: null, aiHostDesired: 1 });
       launch();
     });
     const { code, stdout, stderr } = await restore({ processRunner: runner, onSleep: (ms) => (ms === 15_000 ? ready() : undefined) }, '--yes');
@@ -154,7 +156,7 @@ describe('restore of a scale deployment whose compute stack is gone: GeuseScaleD
   });
 
   it('GeuseScaleData is gone too: refused in one line (a deploy would give n8n a new, empty database), nothing run', async () => {
-    addScaleDeployment(aws, { compute: false, scaleData: null });
+    deploy({ compute: null, scaleData: null });
     const runner = recordingRunner();
     const { code, stdout, stderr } = await restore({ processRunner: runner }, '--yes');
     expect(code).toBe(1);
@@ -166,7 +168,7 @@ describe('restore of a scale deployment whose compute stack is gone: GeuseScaleD
   });
 
   it('--tier dev after a scale compute stack: a usage error naming gm-ops migrate, nothing run', async () => {
-    addScaleDeployment(aws, { compute: false });
+    deploy({ compute: null });
     const runner = recordingRunner();
     const { code, stderr } = await restore({ processRunner: runner }, '--tier', 'dev', '--yes');
     expect(code).toBe(2);
@@ -176,7 +178,7 @@ describe('restore of a scale deployment whose compute stack is gone: GeuseScaleD
   });
 
   it('the data stack gone too, its file system and secrets retained: GeuseData, GeuseScaleData and GeuseScale rebuilt together', async () => {
-    addScaleDeployment(aws, { compute: false, data: null });
+    deploy({ compute: null, data: null });
     data.addDeletedStack('GeuseData-big', '2025-01-15T10:01:00Z', [
       { LogicalResourceId: 'FileSystem', ResourceType: 'AWS::EFS::FileSystem', PhysicalResourceId: SCALE_FS, ResourceStatus: 'DELETE_SKIPPED', LastUpdatedTimestamp: new Date('2025-01-15T10:01:00Z') },
     ]);
@@ -212,7 +214,7 @@ describe('restore --to of a scale deployment: the AI host\'s vectors', () => {
   const restores = () => aws.scripts.filter((s) => s.script.includes('gm_restore_place_qdrant') || s.script.includes('restore-backup.sh'));
 
   it('--to a time: the newest set holding a Qdrant snapshot; the plan says only the vectors go back and how RDS keeps the database', async () => {
-    addScaleDeployment(aws);
+    deploy();
     aiHost();
     const plan = await restore({}, '--to', '2025-01-15T12:00:00Z');
     expect(plan.code).toBe(1);
@@ -235,7 +237,7 @@ describe('restore --to of a scale deployment: the AI host\'s vectors', () => {
   });
 
   it('a named set without a Qdrant snapshot: one line naming what it holds, nothing restored', async () => {
-    addScaleDeployment(aws);
+    deploy();
     aiHost();
     const { code, stderr } = await restore({}, '--to', '20250115T030000Z-vectors', '--yes');
     expect(code).toBe(1);
@@ -244,7 +246,7 @@ describe('restore --to of a scale deployment: the AI host\'s vectors', () => {
   });
 
   it('the host\'s failure comes back in one line', async () => {
-    addScaleDeployment(aws);
+    deploy();
     aiHost(1, ['2025-01-15T12:00:09Z geusemaker[restore-vectors] ERROR restore: the functional check failed after restoring 20250114T030000Z-vectors']);
     const { code, stderr } = await restore({}, '--to', '20250114T030000Z-vectors', '--yes');
     expect(code).toBe(1);
@@ -336,11 +338,9 @@ gm_restore_place_qdrant() { echo "place ${'$'}{1##*/}" >>"$CALLS"; }
 });
 
 it('the stacks are read by name (no listing of the whole region)', async () => {
-  addScaleDeployment(aws);
-  aws.hosts.set(AI_HOST, (script) => aiHostProbeLines(script));
+  deploy();
   await restore({});
   const asked = aws.cfn.commandCalls(DescribeStacksCommand).map((c) => c.args[0].input.StackName);
   expect(asked).toEqual(expect.arrayContaining(['GeuseScale-big', 'GeuseScaleData-big', 'GeuseData-big']));
   expect(asked).not.toContain(undefined);
-  void stackOf;
 });

@@ -9,9 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { OUTPUT_KEYS, SCALE_BACKLOG_METRIC, SCALE_OUTPUT_KEYS, TAG_KEYS, scaleAiHostAutoScalingGroupName } from '../src/contract';
 import { sdkScaleApi } from '../src/scale/api';
 import { FakeAws, awsError, stackOf } from './helpers/fake-aws';
-import { FakeScale } from './helpers/fake-scale';
+import { FakeScale, aiHostAnswer } from './helpers/fake-scale';
 import { runWith, type RunResult } from './helpers/harness';
-import { tokenOf } from './helpers/host-output';
 import { httpServer, type LocalServer } from './helpers/local-servers';
 
 const NAME = 'big';
@@ -22,16 +21,6 @@ let aws: FakeAws;
 let scale: FakeScale;
 let entry: LocalServer;
 const cloudWatch = mockClient(CloudWatchClient);
-
-function aiProbes(script: string, crawl = true): string {
-  const m = `@@gm-ops:${tokenOf(script)}`;
-  const ok = (s: string) => s !== 'crawl4ai' || crawl;
-  return [
-    ...['n8n', 'postgres'].map((s) => `${m} container\t${s}\tmissing\tnone\t0\t\t`),
-    ...['ollama', 'qdrant', 'crawl4ai'].map((s) => `${m} probe\t${s}\thttp\t${ok(s) ? 0 : 7}\t${ok(s) ? '200' : '000'} 0.004\t`),
-    ...['ollama', 'qdrant', 'crawl4ai'].map((s) => `${m} container\t${s}\trunning\thealthy\t0\t2025-01-15T09:05:00.123456789Z\t${s}:1`),
-  ].join('\n');
-}
 
 beforeEach(async () => {
   aws = new FakeAws();
@@ -80,7 +69,7 @@ beforeEach(async () => {
   aws.groups.set(group, { AutoScalingGroupName: group, DesiredCapacity: 1, MinSize: 1, MaxSize: 1, Instances: [{ InstanceId: 'i-ai', LifecycleState: 'InService', HealthStatus: 'Healthy', AvailabilityZone: 'eu-west-1a', ProtectedFromScaleIn: false }], DefaultCooldown: 300, HealthCheckType: 'EC2', CreatedTime: new Date(), AvailabilityZones: ['eu-west-1a'] });
   aws.instances.set('i-ai', { InstanceId: 'i-ai', State: { Name: 'running' }, InstanceType: 'g6.xlarge' as never, InstanceLifecycle: 'spot', Placement: { AvailabilityZone: 'eu-west-1a' }, PrivateIpAddress: '10.0.1.20', LaunchTime: new Date('2025-01-15T09:00:00Z') });
   aws.agents.set('i-ai', 'Online');
-  aws.hosts.set('i-ai', (script) => aiProbes(script));
+  aws.hosts.set('i-ai', (script) => aiHostAnswer(script));
 });
 
 afterEach(async () => {
@@ -117,7 +106,7 @@ describe('status', () => {
     expect(out).toMatch(/webhook\s+n8n-webhook\s+1\/1\s+1 healthy\s+COMPLETED\s+ok/);
     expect(out).toMatch(/Workers\s+2 running \(min 1, max 8, concurrency 10\)/);
     expect(out).toMatch(/Backlog\s+14 waiting, 7 per worker \(60 s ago\)/);
-    expect(out).toMatch(/Database\s+available {2}db\.abc\.eu-west-1\.rds\.amazonaws\.com:5432 {2}\(postgres 17\.6, db\.t4g\.micro, single-AZ, encrypted\)/);
+    expect(out).toMatch(/Database\s+available {2}db\.abc\.eu-west-1\.rds\.amazonaws\.com:5432 {2}\(postgres 17\.9, db\.t4g\.micro, single-AZ, encrypted\)/);
     expect(out).toMatch(/Queue\s+available {2}master\.q\.abc\.euw1\.cache\.amazonaws\.com:6379 {2}\(valkey, cache\.t4g\.micro, TLS, auth\)/);
     expect(out).toMatch(/Host\s+i-ai running \(g6\.xlarge, spot\)/);
     // The backlog comes from the metric the backlog function publishes, per deployment.
@@ -173,14 +162,14 @@ describe('health', () => {
 
   it('workers not ready yet, and Crawl4AI down on the AI host: exit 1, each named', async () => {
     scale.services.set('n8n-worker', { desired: 2, running: 2, healthy: 1, spot: true });
-    aws.hosts.set('i-ai', (script) => aiProbes(script, false));
+    aws.hosts.set('i-ai', (script) => aiHostAnswer(script, { down: ['crawl4ai'] }));
     const result = await run('health', NAME, '--json');
     expect(result.code).toBe(1);
     const doc = JSON.parse(result.stdout) as { healthy: boolean; checks: { part: string; ok: boolean; detail: string }[] };
     expect(doc.healthy).toBe(false);
     expect(doc.checks.filter((c) => !c.ok).map((c) => [c.part, c.detail])).toEqual([
       ['worker', '1 of 2 tasks not ready yet'],
-      ['crawl4ai', expect.stringMatching(/connection refused/)],
+      ['crawl4ai', 'container restarting, 3 restarts'],
     ]);
   });
 

@@ -10,18 +10,18 @@
  *   place it within these bounds", API reference) and on every scaling activity (`scalingActivity()`: a policy never
  *   leaves the range); ValidationException for MinCapacity above MaxCapacity, for a new target without both bounds
  *   and for a service that does not exist.
- * - RDS DescribeDBInstances (DBInstanceNotFoundFault), ElastiCache DescribeReplicationGroups
- *   (ReplicationGroupNotFoundFault), CloudWatch Logs FilterLogEvents (pages of two events; ResourceNotFoundException
- *   for a group that does not exist).
- * Writes are recorded in `calls`; `failNext` throws an error once per operation (or operation and service) before
- * answering normally.
+ * - RDS DescribeDBInstances (the instance as the scale data stack creates it, `dbInstance` overriding its fields;
+ *   DBInstanceNotFoundFault), ElastiCache DescribeReplicationGroups (ReplicationGroupNotFoundFault), CloudWatch Logs
+ *   FilterLogEvents (pages of two events; ResourceNotFoundException for a group that does not exist).
+ * Every call is recorded in `requests` (so a test can say a command read nothing it should not), the writes also in
+ * `calls`; `failNext` throws an error once per operation (or operation and what it names) before answering normally.
  */
 import { createHash } from 'node:crypto';
 import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetTemplateCommand, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeReplicationGroupsCommand, ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, RDSClient, type DBInstance } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import type {
   DbInstance,
@@ -33,8 +33,21 @@ import type {
   ScalableTarget,
   ScaleApi,
 } from '../../src/scale/api';
-import { REGION, awsError, type FakeAws } from './fake-aws';
+import {
+  DATA_TIER,
+  OUTPUT_KEYS,
+  SCALE_OUTPUT_KEYS,
+  SERVICES,
+  TAG_KEYS,
+  dataStackName,
+  scaleAiHostAutoScalingGroupName,
+  scaleClusterName,
+  scaleComputeStackName,
+  scaleDataStackName,
+} from '../../src/contract';
+import { REGION, awsError, stackOf, type FakeAws } from './fake-aws';
 import { fileSystemOf, type FakeAwsData } from './fake-aws-data';
+import { tokenOf } from './host-output';
 
 const ACCOUNT = '123456789012';
 /** ECS DescribeServices takes at most 10 services, DescribeTasks 100 tasks; ListTasks pages at 100 (maxResults). */
@@ -65,6 +78,8 @@ export interface FakeScaleOptions {
   readonly databaseId?: string;
   /** The ElastiCache replication group id; default: the cluster name. */
   readonly queueId?: string;
+  /** Fields of the RDS instance that differ from what the scale data stack creates (e.g. its backup fields). @default {} */
+  readonly dbInstance?: Partial<DBInstance>;
 }
 
 export const ECS_DESIRED_COUNT = 'ecs:service:DesiredCount';
@@ -80,13 +95,17 @@ export class FakeScale implements ScaleApi {
   /** The instance exists (else DBInstanceNotFoundFault) and its status. */
   database = true;
   dbStatus = 'available';
+  /** Fields DescribeDBInstances answers over its defaults (RDS API reference DBInstance fields). */
+  dbInstance: Partial<DBInstance>;
   queue = true;
   queueStatus = 'available';
   readonly logs = new Map<string, FilteredLogEvent[]>();
   readonly logCalls: { logGroupName: string; startTime?: number }[] = [];
   /** Writes, in order: "UpdateService n8n-main 0", "RegisterScalableTarget service/c/s 0-0". */
   readonly calls: string[] = [];
-  /** Errors to throw once, per operation ('UpdateService') or operation and service ('UpdateService n8n-worker'). */
+  /** Every call, reads included, in order, as "<operation> <what it names>": "DescribeDBInstances geusemaker-big". */
+  readonly requests: string[] = [];
+  /** Errors to throw once, per operation ('UpdateService') or operation and what it names ('UpdateService n8n-worker'). */
   readonly failNext = new Map<string, Error[]>();
   /** Called after every write (e.g. to let the tasks drain). */
   onWrite?: (call: string) => void;
@@ -96,6 +115,7 @@ export class FakeScale implements ScaleApi {
     this.cluster = options.cluster;
     this.databaseId = options.databaseId ?? options.cluster;
     this.queueId = options.queueId ?? options.cluster;
+    this.dbInstance = { ...options.dbInstance };
     for (const [name, state] of Object.entries(options.services ?? {})) this.services.set(name, { ...state });
   }
 
@@ -118,8 +138,10 @@ export class FakeScale implements ScaleApi {
     for (const [resourceId, target] of this.targets) this.clamp(resourceId, target);
   }
 
-  private fail(operation: string, subject?: string): void {
-    const error = (subject !== undefined ? this.failNext.get(`${operation} ${subject}`)?.shift() : undefined) ?? this.failNext.get(operation)?.shift();
+  /** Records the call as "<operation> <named>", then throws the error `failNext` holds for it, if any. */
+  private receive(operation: string, named?: string): void {
+    this.requests.push(named === undefined ? operation : `${operation} ${named}`);
+    const error = (named !== undefined ? this.failNext.get(`${operation} ${named}`)?.shift() : undefined) ?? this.failNext.get(operation)?.shift();
     if (error) throw error;
   }
 
@@ -169,7 +191,7 @@ export class FakeScale implements ScaleApi {
   }
 
   async describeServices(input: { cluster: string; services: string[] }): Promise<{ services?: EcsService[]; failures?: EcsFailure[] }> {
-    this.fail('DescribeServices');
+    this.receive('DescribeServices', input.services.join(','));
     this.requireCluster(input.cluster);
     if (input.services.length > DESCRIBE_SERVICES_LIMIT) throw awsError('InvalidParameterException', 'services can have at most 10 items.');
     // An INACTIVE service is still described (until ECS forgets it); one that never existed is a failure.
@@ -181,7 +203,7 @@ export class FakeScale implements ScaleApi {
   }
 
   async listTasks(input: { cluster: string; serviceName: string; desiredStatus?: 'RUNNING' | 'PENDING' | 'STOPPED'; nextToken?: string }): Promise<{ taskArns?: string[]; nextToken?: string }> {
-    this.fail('ListTasks');
+    this.receive('ListTasks', input.serviceName);
     this.requireCluster(input.cluster);
     if (!this.services.has(input.serviceName)) throw awsError('ServiceNotFoundException', 'Service not found.');
     if (input.desiredStatus === 'STOPPED') return { taskArns: [] };
@@ -191,7 +213,7 @@ export class FakeScale implements ScaleApi {
   }
 
   async describeTasks(input: { cluster: string; tasks: string[] }): Promise<{ tasks?: EcsTask[]; failures?: EcsFailure[] }> {
-    this.fail('DescribeTasks');
+    this.receive('DescribeTasks', input.tasks.join(','));
     this.requireCluster(input.cluster);
     if (input.tasks.length > TASKS_PAGE) throw awsError('InvalidParameterException', 'tasks can have at most 100 items.');
     const tasks: EcsTask[] = [];
@@ -224,7 +246,7 @@ export class FakeScale implements ScaleApi {
   }
 
   async updateService(input: { cluster: string; service: string; desiredCount?: number }): Promise<{ service?: EcsService }> {
-    this.fail('UpdateService', input.service);
+    this.receive('UpdateService', input.service);
     this.requireCluster(input.cluster);
     const s = this.services.get(input.service);
     if (!s) throw awsError('ServiceNotFoundException', 'Service not found.');
@@ -245,7 +267,7 @@ export class FakeScale implements ScaleApi {
     MinCapacity?: number;
     MaxCapacity?: number;
   }): Promise<{ ScalableTargetARN?: string }> {
-    this.fail('RegisterScalableTarget', input.ResourceId);
+    this.receive('RegisterScalableTarget', input.ResourceId);
     if (input.ServiceNamespace !== 'ecs' || input.ScalableDimension !== ECS_DESIRED_COUNT) {
       throw awsError('ValidationException', `Unsupported service namespace, resource type or scalable dimension`);
     }
@@ -272,7 +294,7 @@ export class FakeScale implements ScaleApi {
     ScalableTargets?: ScalableTarget[];
     NextToken?: string;
   }> {
-    this.fail('DescribeScalableTargets');
+    this.receive('DescribeScalableTargets', input.ResourceIds?.join(','));
     if (input.ServiceNamespace !== 'ecs') return { ScalableTargets: [] };
     const ids = input.ResourceIds ?? [...this.targets.keys()];
     return {
@@ -295,30 +317,39 @@ export class FakeScale implements ScaleApi {
   }
 
   async describeDBInstances(input: { DBInstanceIdentifier: string }): Promise<{ DBInstances?: DbInstance[] }> {
-    this.fail('DescribeDBInstances');
+    this.receive('DescribeDBInstances', input.DBInstanceIdentifier);
     if (!this.database || input.DBInstanceIdentifier !== this.databaseId) throw awsError('DBInstanceNotFoundFault', `DBInstance ${input.DBInstanceIdentifier} not found.`);
     return {
       DBInstances: [
         {
+          // As lib/scale/n8n-database.ts creates it with the scale tier's defaults (lib/config/scale-schema.ts).
           DBInstanceIdentifier: input.DBInstanceIdentifier,
           DBInstanceStatus: this.dbStatus,
           Engine: 'postgres',
-          EngineVersion: '17.6',
+          EngineVersion: '17.9',
           DBInstanceClass: 'db.t4g.micro',
+          DBName: 'n8n',
           Endpoint: { Address: 'db.abc.eu-west-1.rds.amazonaws.com', Port: 5432 },
+          AvailabilityZone: 'eu-west-1a',
           MultiAZ: false,
           StorageEncrypted: true,
+          DeletionProtection: true,
           DBInstanceArn: `arn:aws:rds:${REGION}:${ACCOUNT}:db:${input.DBInstanceIdentifier}`,
           AllocatedStorage: 20,
+          MaxAllocatedStorage: 100,
           StorageType: 'gp3',
           BackupRetentionPeriod: 7,
+          PreferredBackupWindow: '03:00-03:30',
+          // RDS keeps it within about five minutes of now while automated backups are on.
+          LatestRestorableTime: new Date('2025-01-15T11:55:00Z'),
+          ...this.dbInstance,
         },
       ],
     };
   }
 
   async describeReplicationGroups(input: { ReplicationGroupId: string }): Promise<{ ReplicationGroups?: ReplicationGroup[] }> {
-    this.fail('DescribeReplicationGroups');
+    this.receive('DescribeReplicationGroups', input.ReplicationGroupId);
     if (!this.queue || input.ReplicationGroupId !== this.queueId) throw awsError('ReplicationGroupNotFoundFault', `ReplicationGroup ${input.ReplicationGroupId} not found.`);
     return {
       ReplicationGroups: [
@@ -340,7 +371,7 @@ export class FakeScale implements ScaleApi {
 
   /** FilterLogEvents: the group's events at or after startTime, two per page (nextToken), as the API pages. */
   async filterLogEvents(input: { logGroupName: string; startTime?: number; endTime?: number; nextToken?: string }): Promise<{ events?: FilteredLogEvent[]; nextToken?: string }> {
-    this.fail('FilterLogEvents');
+    this.receive('FilterLogEvents', input.logGroupName);
     this.logCalls.push({ logGroupName: input.logGroupName, startTime: input.startTime });
     const events = this.logs.get(input.logGroupName);
     if (!events) throw awsError('ResourceNotFoundException', 'The specified log group does not exist.');
@@ -377,66 +408,137 @@ export function serveTemplates(aws: FakeAws, templates: ReadonlyMap<string, unkn
   });
 }
 
-/** The AI host's answer to the health script (n8n and PostgreSQL do not run there); `down` services refuse. */
-export function aiHostAnswer(script: string, options: { readonly down?: readonly string[]; readonly failing?: Readonly<Record<string, string>> } = {}): string {
-  const token = /@@gm-ops:([A-Za-z0-9]+)/.exec(script)?.[1];
-  if (!token) throw new Error('no marker in script');
-  const m = `@@gm-ops:${token}`;
-  const ai = ['ollama', 'qdrant', 'crawl4ai'];
+/** The AI host's compose services (docker/host/lib.sh GM_AI_SERVICES) and their images (docker/versions.env). */
+const AI_HOST_IMAGES: Readonly<Record<string, string>> = {
+  ollama: 'ollama/ollama:0.33.1',
+  qdrant: 'qdrant/qdrant:v1.19.0',
+  crawl4ai: 'unclecode/crawl4ai:0.9.3',
+};
+/** functional-check.sh's FC_SERVICES: the order it checks (and prints) its services in. */
+const FUNCTION_CHECK_ORDER = ['postgres', 'n8n', 'qdrant', 'ollama', 'crawl4ai'];
+/** What each check of functional-check.sh says when its service works (its FC_DETAIL on success). */
+const FUNCTION_WORKS: Readonly<Record<string, string>> = {
+  n8n: 'owner owner@example.com logged in and sees the 3 pre-wired credentials',
+  qdrant: 'API key required; scratch collection created, vector upserted and found, collection deleted',
+  ollama: 'API answers; 1 model(s): llama3.2:1b',
+  crawl4ai: 'token required; a page rendered by the browser came back as 1843 characters of markdown',
+};
+
+export interface AiHostAnswerOptions {
+  /** AI services whose container restarts in a loop, so nothing listens on their port. @default [] */
+  readonly down?: readonly string[];
+  /** Services whose functional check fails, with its reason (n8n included: checked through the load balancer). @default {} */
+  readonly failing?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the AI host (GM_ROLE=ai-services: Ollama, Qdrant and Crawl4AI, no n8n, no PostgreSQL) prints for gm-ops's probe
+ * script (ops/src/health/host-probes.ts), in the order the script prints it: `docker inspect` of the compose
+ * containers that exist (none for n8n and PostgreSQL), then the probes' files in name order (every contract
+ * service is probed: nothing listens on n8n's port, no postgres container for pg_isready), then, when the script
+ * runs it, functional-check.sh --json as it answers there: its own services by default, n8n only when named,
+ * in its FC_SERVICES order; a service that does not run there is a usage error (exit 2, nothing checked).
+ */
+export function aiHostAnswer(script: string, options: AiHostAnswerOptions = {}): string {
+  const m = `@@gm-ops:${tokenOf(script)}`;
   const down = new Set(options.down ?? []);
-  const lines = [
-    ...['n8n', 'postgres'].map((s) => `${m} container\t${s}\tmissing\tnone\t0\t\t`),
-    ...ai.map((s) => (down.has(s) ? `${m} probe\t${s}\thttp\t7\t000 0.000\tcurl: (7) Failed to connect` : `${m} probe\t${s}\thttp\t0\t200 0.004\t`)),
-    ...ai.map((s) => `${m} container\t${s}\trunning\thealthy\t0\t2025-01-15T09:05:00.123456789Z\t${s}:1`),
-  ];
+  const failing = options.failing ?? {};
+  const ai = Object.keys(AI_HOST_IMAGES);
+  // A crash-looping container under `restart: unless-stopped`: Docker shows it restarting, and its health check
+  // starts over with each start ("starting").
+  const containers = ai.map((s) =>
+    down.has(s)
+      ? `${m} container\t${s}\trestarting\tstarting\t3\t2025-01-15T11:59:40.123456789Z\t${AI_HOST_IMAGES[s]}`
+      : `${m} container\t${s}\trunning\thealthy\t0\t2025-01-15T09:05:00.123456789Z\t${AI_HOST_IMAGES[s]}`,
+  );
+  const refused = (s: string) => {
+    const port = SERVICES.find((service) => service.name === s)!.port;
+    return `${m} probe\t${s}\thttp\t7\t000 0.000\tcurl: (7) Failed to connect to 127.0.0.1 port ${port} after 0 ms: Couldn't connect to server`;
+  };
+  const probes = SERVICES.map((s) => s.name).sort().map((s) => {
+    if (s === 'postgres') return `${m} probe\tpostgres\tpg_isready\t-1\t\tno container`;
+    return ai.includes(s) && !down.has(s) ? `${m} probe\t${s}\thttp\t0\t200 0.004\t` : refused(s);
+  });
+  const lines = [...containers, ...probes];
   if (script.includes('functional-check.sh')) {
-    const failing = options.failing ?? {};
-    // As docker/host/functional-check.sh answers on the AI host: its own services by default, n8n (through the load
-    // balancer) only when asked by name, in the script's canonical order (postgres n8n qdrant ollama crawl4ai).
     const named = [...script.matchAll(/ --service '?([a-z0-9]+)'?/g)].map((match) => match[1]);
-    const checked = named.length > 0 ? ['n8n', ...ai].filter((s) => named.includes(s)) : ai;
-    const details: Record<string, string> = { n8n: 'owner owner@example.com logged in and sees the 3 pre-wired credentials' };
-    lines.push(...checked.map((s) => `${m} function\t${JSON.stringify({ service: s, ok: !failing[s], ms: 12, detail: failing[s] ?? details[s] ?? 'works' })}`));
-    lines.push(`${m} function-exit\t${checked.some((s) => failing[s]) ? 1 : 0}\t`);
+    const checkable = named.includes('n8n') ? [...ai, 'n8n'] : ai;
+    const stray = named.find((s) => !checkable.includes(s));
+    if (stray) {
+      lines.push(`${m} function-exit\t2\tfunctional-check: ${stray} does not run on this host (GM_ROLE=ai-services runs: ${ai.join(' ')}; n8n is checked from here only with --service n8n)`);
+    } else {
+      const checked = FUNCTION_CHECK_ORDER.filter((s) => checkable.includes(s) && (named.length === 0 || named.includes(s)));
+      lines.push(...checked.map((s) => `${m} function\t${JSON.stringify({ service: s, ok: !failing[s], ms: 12, detail: failing[s] ?? FUNCTION_WORKS[s] })}`));
+      // The first line of its stderr: its log line naming what it checks.
+      lines.push(`${m} function-exit\t${checked.some((s) => failing[s]) ? 1 : 0}\t2025-01-15T12:00:00Z geusemaker[functional-check] INFO functional check of: ${checked.join(' ')}`);
+    }
   }
   return lines.join('\n');
 }
 
 export interface ScaleDeploymentOptions {
-  readonly name: string;
-  readonly entryUrl: string;
-  /** Webhook processors (their service and DesiredCount); default 0: no webhook service. */
+  /** The deployment's name. @default 'big' */
+  readonly name?: string;
+  /** The compute stack's EntryUrl and N8nUrl (a local server where a test probes it). @default 'https://d111111abcdef8.cloudfront.net/' */
+  readonly entryUrl?: string;
+  /** Webhook processors (their service and DesiredCount). @default 0 (no webhook service) */
   readonly webhooks?: number;
-  /** The workers' scaling bounds in the template and outputs (default 1 to 4, the scale tier's defaults). */
+  /** The workers' scaling bounds in the template and outputs (the scale tier's defaults). @default 1 */
   readonly workerMin?: number;
+  /** @default 4 */
   readonly workerMax?: number;
-  /** The AI host (instance id), or null for none; default i-ai. */
+  /** The AI host's instance id, or null: its group has no instance. @default 'i-ai' */
   readonly aiHost?: string | null;
-  /** The compute stack's status (default CREATE_COMPLETE). */
-  readonly status?: string;
+  /** The AI host group's desired capacity. @default 1 with an AI host, else 0 */
+  readonly aiHostDesired?: number;
+  /** The status of GeuseScale-<name>, or null: it does not exist (nor its AI host group or ECS services). @default 'CREATE_COMPLETE' */
+  readonly compute?: string | null;
+  /** The status of GeuseScaleData-<name>, or null: it does not exist. @default 'CREATE_COMPLETE' */
+  readonly scaleData?: string | null;
+  /** The status of GeuseData-<name>, or null: it does not exist. @default 'CREATE_COMPLETE' */
+  readonly data?: string | null;
+  /** The data stack's file system. @default 'fs-<name>' */
+  readonly fileSystemId?: string;
+  /** The RDS instance GeuseScaleData names in DatabaseInstanceId. @default the cluster name, geusemaker-<name> */
+  readonly databaseId?: string;
+  /** Fields of the RDS instance that differ from FakeScale's defaults (e.g. its backup fields). @default {} */
+  readonly dbInstance?: Partial<DBInstance>;
 }
 
 export interface ScaleDeployment {
+  readonly name: string;
   readonly scale: FakeScale;
   readonly cluster: string;
   readonly group: string;
   readonly computeStack: string;
+  readonly scaleDataStack: string;
+  readonly dataStack: string;
+  readonly fileSystemId: string;
+  readonly databaseId: string;
+  /** The AI host's instance id, or null. */
+  readonly aiHost: string | null;
   readonly services: { readonly main: string; readonly worker: string; readonly webhook?: string };
   /** The compute stack's template as GetTemplate returns it (shaped as the CDK app synthesizes it). */
   readonly template: Record<string, unknown>;
 }
 
 /**
- * A scale deployment as the CDK app deploys it (lib/tiers/scale-stack.ts): GeuseData-, GeuseScaleData- and
- * GeuseScale-<name> with their outputs, the AI host's group (min 0, max 1, desired 1) and host, the ECS services
- * at their template counts with the workers' scalable target registered, and the compute template served by
- * GetTemplate: services and scalable target under the logical ids and references the synthesized template uses.
+ * A scale deployment as the CDK app deploys it (lib/tiers/scale-stack.ts, lib/scale/scale-data-stack.ts):
+ * GeuseData-, GeuseScaleData- (both tagged geuse:tier=data) and GeuseScale-<name> with their outputs, the AI host's
+ * group (min 0, max 1) and host answering SSM as {@link aiHostAnswer}, the ECS services at their template counts with
+ * the workers' scalable target registered, the RDS instance and the queue in `scale`, and the compute template
+ * served by GetTemplate (see serveTemplates): services and scalable target under the logical ids and references the
+ * synthesized template uses.
  */
-export function addScaleDeployment(aws: FakeAws, options: ScaleDeploymentOptions): ScaleDeployment {
-  const { name } = options;
-  const cluster = `geusemaker-${name}`;
-  const computeStack = `GeuseScale-${name}`;
-  const group = `geusemaker-${name}-ai`;
+export function addScaleDeployment(aws: FakeAws, options: ScaleDeploymentOptions = {}): ScaleDeployment {
+  const name = options.name ?? 'big';
+  const cluster = scaleClusterName(name);
+  const computeStack = scaleComputeStackName(name);
+  const scaleDataStack = scaleDataStackName(name);
+  const dataStack = dataStackName(name);
+  const group = scaleAiHostAutoScalingGroupName(name);
+  const fileSystemId = options.fileSystemId ?? `fs-${name}`;
+  const databaseId = options.databaseId ?? cluster;
   const services = {
     main: `${computeStack}-MainServiceE12B9316-AbCdEf012345`,
     worker: `${computeStack}-WorkersService06F7B0BF-BcDeFa123456`,
@@ -444,73 +546,83 @@ export function addScaleDeployment(aws: FakeAws, options: ScaleDeploymentOptions
   };
   const min = options.workerMin ?? 1;
   const max = options.workerMax ?? 4;
-  const tags = (tier: string) => [
-    { Key: 'geuse:deployment', Value: name },
-    { Key: 'geuse:tier', Value: tier },
-  ];
-  const stack = (stackName: string, status: string, outputs: Record<string, string>, tier?: string) => ({
-    StackName: stackName,
-    StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${stackName}/0000`,
-    StackStatus: status as never,
-    CreationTime: new Date('2025-01-14T10:00:00Z'),
-    Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-    Tags: tier ? tags(tier) : [],
+  const entryUrl = options.entryUrl ?? 'https://d111111abcdef8.cloudfront.net/';
+  /** Adds the stack unless its status is null (it does not exist); says whether it did. */
+  const addStack = (stackName: string, status: string | null | undefined, tier: string, outputs: Record<string, string>): boolean => {
+    if (status === null) return false;
+    aws.addStack(stackOf(stackName, status ?? 'CREATE_COMPLETE', outputs, { [TAG_KEYS.deployment]: name, [TAG_KEYS.tier]: tier }));
+    return true;
+  };
+  addStack(dataStack, options.data, DATA_TIER, { [OUTPUT_KEYS.fileSystemId]: fileSystemId });
+  addStack(scaleDataStack, options.scaleData, DATA_TIER, {
+    [SCALE_OUTPUT_KEYS.databaseSecretArn]: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:GeuseScaleData${name}DatabaseSecret-AbCdEf`,
+    [SCALE_OUTPUT_KEYS.queueAuthSecretArn]: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:GeuseScaleData${name}QueueAuth-GhIjKl`,
+    [SCALE_OUTPUT_KEYS.databaseEndpoint]: 'db.abc.eu-west-1.rds.amazonaws.com:5432',
+    [SCALE_OUTPUT_KEYS.databaseInstanceId]: databaseId,
+    [SCALE_OUTPUT_KEYS.databaseName]: 'n8n',
+    [SCALE_OUTPUT_KEYS.queueEndpoint]: 'master.q.abc.euw1.cache.amazonaws.com:6379',
+    [SCALE_OUTPUT_KEYS.queueReplicationGroupId]: cluster,
   });
-  aws.addStack(stack(`GeuseData-${name}`, 'CREATE_COMPLETE', { FileSystemId: `fs-${name}` }, 'data'));
-  aws.addStack(
-    stack(
-      computeStack,
-      options.status ?? 'CREATE_COMPLETE',
-      {
-        Tier: 'scale',
-        EntryUrl: options.entryUrl,
-        AutoScalingGroupName: group,
-        ClusterName: cluster,
-        MainServiceName: services.main,
-        WorkerServiceName: services.worker,
-        WebhookServiceName: services.webhook ?? '',
-        LogGroupNames: `main=/gm/${name}/main,worker=/gm/${name}/worker`,
-        WorkerMinCount: String(min),
-        WorkerMaxCount: String(max),
-        WorkerConcurrency: '10',
-      },
-      'scale',
-    ),
-  );
-  aws.addStack(
-    stack(`GeuseScaleData-${name}`, 'CREATE_COMPLETE', {
-      DatabaseEndpoint: 'db.abc.eu-west-1.rds.amazonaws.com:5432',
-      DatabaseInstanceId: cluster,
-      QueueEndpoint: 'master.q.abc.euw1.cache.amazonaws.com:6379',
-      QueueReplicationGroupId: cluster,
-    }),
-  );
-  const host = options.aiHost === undefined ? 'i-ai' : options.aiHost;
-  aws.groups.set(group, {
-    AutoScalingGroupName: group,
-    DesiredCapacity: host ? 1 : 0,
-    MinSize: 0,
-    MaxSize: 1,
-    Instances: host ? [{ InstanceId: host, LifecycleState: 'InService', HealthStatus: 'Healthy', AvailabilityZone: 'eu-west-1a', ProtectedFromScaleIn: false }] : [],
-    DefaultCooldown: 300,
-    HealthCheckType: 'EC2',
-    CreatedTime: new Date('2025-01-14T10:00:00Z'),
-    AvailabilityZones: ['eu-west-1a'],
+  const compute = addStack(computeStack, options.compute, 'scale', {
+    [OUTPUT_KEYS.tier]: 'scale',
+    [OUTPUT_KEYS.entryUrl]: entryUrl,
+    [OUTPUT_KEYS.n8nUrl]: entryUrl,
+    [OUTPUT_KEYS.cloudFrontUrl]: 'https://d111111abcdef8.cloudfront.net/',
+    [OUTPUT_KEYS.autoScalingGroupName]: group,
+    [SCALE_OUTPUT_KEYS.clusterName]: cluster,
+    [SCALE_OUTPUT_KEYS.mainServiceName]: services.main,
+    [SCALE_OUTPUT_KEYS.workerServiceName]: services.worker,
+    [SCALE_OUTPUT_KEYS.webhookServiceName]: services.webhook ?? '',
+    [SCALE_OUTPUT_KEYS.logGroupNames]: `main=/gm/${name}/main,worker=/gm/${name}/worker`,
+    [SCALE_OUTPUT_KEYS.workerMinCount]: String(min),
+    [SCALE_OUTPUT_KEYS.workerMaxCount]: String(max),
+    [SCALE_OUTPUT_KEYS.workerConcurrency]: '10',
   });
+  const host = compute && options.aiHost !== null ? (options.aiHost ?? 'i-ai') : null;
+  if (compute) {
+    aws.groups.set(group, {
+      AutoScalingGroupName: group,
+      DesiredCapacity: options.aiHostDesired ?? (host ? 1 : 0),
+      MinSize: 0,
+      MaxSize: 1,
+      Instances: host
+        ? [{ InstanceId: host, InstanceType: 'm7g.xlarge', LifecycleState: 'InService', HealthStatus: 'Healthy', AvailabilityZone: 'eu-west-1a', ProtectedFromScaleIn: false }]
+        : [],
+      DefaultCooldown: 300,
+      HealthCheckType: 'EC2',
+      CreatedTime: new Date('2025-01-14T10:00:00Z'),
+      AvailabilityZones: ['eu-west-1a', 'eu-west-1b'],
+    });
+  }
   if (host) {
-    aws.instances.set(host, { InstanceId: host, State: { Name: 'running' }, InstanceType: 'm7g.xlarge' as never, InstanceLifecycle: 'spot', Placement: { AvailabilityZone: 'eu-west-1a' }, PrivateIpAddress: '10.0.1.20', LaunchTime: new Date('2025-01-15T09:00:00Z') });
+    aws.instances.set(host, {
+      InstanceId: host,
+      State: { Name: 'running' },
+      InstanceType: 'm7g.xlarge' as never,
+      InstanceLifecycle: 'spot',
+      Placement: { AvailabilityZone: 'eu-west-1a' },
+      PrivateIpAddress: '10.0.1.20',
+      LaunchTime: new Date('2025-01-15T09:00:00Z'),
+      SecurityGroups: [{ GroupId: `sg-${name}-ai-host`, GroupName: `${computeStack}-HostSecurityGroup` }],
+    });
     aws.agents.set(host, 'Online');
     aws.hosts.set(host, (script) => aiHostAnswer(script));
   }
   const scale = new FakeScale({
     cluster,
-    services: {
-      [services.main]: { desired: 1 },
-      [services.worker]: { desired: min, spot: true },
-      ...(services.webhook ? { [services.webhook]: { desired: options.webhooks! } } : {}),
-    },
+    databaseId,
+    dbInstance: options.dbInstance,
+    services: compute
+      ? {
+          [services.main]: { desired: 1 },
+          [services.worker]: { desired: min, spot: true },
+          ...(services.webhook ? { [services.webhook]: { desired: options.webhooks! } } : {}),
+        }
+      : {},
   });
-  scale.targets.set(ecsResourceId(cluster, services.worker), { min, max, createdAt: new Date('2025-01-14T10:05:00Z') });
+  scale.database = options.scaleData !== null;
+  scale.queue = options.scaleData !== null;
+  if (compute) scale.targets.set(ecsResourceId(cluster, services.worker), { min, max, createdAt: new Date('2025-01-14T10:05:00Z') });
   const ecsService = (desiredCount: number | undefined, spot: boolean) => ({
     Type: 'AWS::ECS::Service',
     Properties: {
@@ -548,7 +660,7 @@ export function addScaleDeployment(aws: FakeAws, options: ScaleDeploymentOptions
       WorkerMaxCount: { Value: String(max) },
     },
   };
-  return { scale, cluster, group, computeStack, services, template };
+  return { name, scale, cluster, group, computeStack, scaleDataStack, dataStack, fileSystemId, databaseId, aiHost: host, services, template };
 }
 
 /**
@@ -621,8 +733,8 @@ export function addScaleCostData(data: FakeAwsData, deployment: ScaleDeployment,
     LastUpdatedTimestamp: new Date('2025-01-14T10:00:00Z'),
   });
   const secret = (purpose: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:geusemaker/${name}/${purpose}-AbCdEf`;
-  data.stackResources.set(`GeuseData-${name}`, [
-    resource('FileSystem8A8E25C0', 'AWS::EFS::FileSystem', `fs-${name}`),
+  data.stackResources.set(deployment.dataStack, [
+    resource('FileSystem8A8E25C0', 'AWS::EFS::FileSystem', deployment.fileSystemId),
     resource('SecretsN8nEncryptionKey1A2B', 'AWS::SecretsManager::Secret', secret('n8n-encryption-key')),
     resource('SecretsN8nOwnerPassword3C4D', 'AWS::SecretsManager::Secret', secret('n8n-owner-password')),
   ]);
@@ -630,10 +742,11 @@ export function addScaleCostData(data: FakeAwsData, deployment: ScaleDeployment,
     resource('HostASG21C7B476', 'AWS::AutoScaling::AutoScalingGroup', deployment.group),
     resource('MainServiceE12B9316', 'AWS::ECS::Service', `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${deployment.cluster}/${deployment.services.main}`),
     resource('WorkersService06F7B0BF', 'AWS::ECS::Service', `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${deployment.cluster}/${deployment.services.worker}`),
+    resource('RunnerAuthToken9F1E2D3C', 'AWS::SecretsManager::Secret', `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:RunnerAuthToken9F1E2D3C-MnOpQr`),
   ]);
-  data.stackResources.set(`GeuseScaleData-${name}`, [
-    resource('Database', 'AWS::RDS::DBInstance', deployment.cluster),
+  data.stackResources.set(deployment.scaleDataStack, [
+    resource('Database', 'AWS::RDS::DBInstance', deployment.databaseId),
     resource('Queue', 'AWS::ElastiCache::ReplicationGroup', deployment.cluster),
   ]);
-  data.fileSystems.push(fileSystemOf(`fs-${name}`, { deployment: name, sizeBytes: 5 * 1024 ** 3 }));
+  data.fileSystems.push(fileSystemOf(deployment.fileSystemId, { deployment: name, sizeBytes: 5 * 1024 ** 3 }));
 }

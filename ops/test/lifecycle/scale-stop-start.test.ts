@@ -148,8 +148,9 @@ describe('gm-ops stop (scale)', () => {
     const doc = JSON.parse(stdout);
     expect(doc).toMatchObject({ deployment: 'big', tier: 'scale', situation: 'running', confirmed: true, result: { stopped: true } });
     expect(Number(doc.keptRunning.monthlyCost)).toBeCloseTo(keptMonthly(), 10);
-    // Besides: 5 GB of EFS Standard, two secrets, and the two custom metrics the backlog function keeps publishing.
-    expect(Number(doc.stoppedMonthlyCost)).toBeCloseTo(keptMonthly() + offline('efs:standard') * 5 + offline('secrets:secret') * 2 + offline('cloudwatch:metric') * 2, 10);
+    // Besides: 5 GB of EFS Standard, five secrets (GeuseData's two, the database's, the queue's auth token and the task
+    // runners' token), and the two custom metrics the backlog function keeps publishing.
+    expect(Number(doc.stoppedMonthlyCost)).toBeCloseTo(keptMonthly() + offline('efs:standard') * 5 + offline('secrets:secret') * 5 + offline('cloudwatch:metric') * 2, 10);
     expect(doc.stoppedCost.components.map((c: { resource: string }) => c.resource)).not.toContainEqual(expect.stringMatching(/^ECS service|^Host /));
   });
 
