@@ -1,6 +1,8 @@
 /** Jest for the CDK app. Type checking is done once by `tsc` in `npm test`, so ts-jest only transpiles (isolatedModules in tsconfig.json). */
 module.exports = {
-  testEnvironment: 'node',
+  // jest's node environment, keeping one CloudFormation Validate engine per worker (the file says why).
+  testEnvironment: '<rootDir>/test/helpers/cdk-test-environment.js',
+  moduleNameMapper: { '^@aws/cloudformation-validate$': '<rootDir>/test/helpers/shared-cloudformation-validate.js' },
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // Real servers from Debian's packages: `npm run test:system` (test/system/jest.config.js), run by CI.
@@ -9,8 +11,6 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
   },
   testTimeout: 60000,
-  // Host-script suites retry a failing test twice (test/helpers/retry-host-scripts.ts says why).
-  setupFilesAfterEnv: ['<rootDir>/test/helpers/retry-host-scripts.ts'],
   // Every core: most suites wait on bash subprocesses or synthesis, and jest's default leaves one core idle.
   maxWorkers: '100%',
 };

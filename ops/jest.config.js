@@ -13,7 +13,7 @@ module.exports = {
   },
   setupFiles: ['<rootDir>/test/setup-env.js'],
   globalSetup: '<rootDir>/test/global-setup.js',
-  testTimeout: 20000,
+  // testTimeout: 20 s, set by test/setup-env.js (it holds under `npm test`'s --projects too).
   // Every core: most suites wait on bash subprocesses or synthesis, and jest's default leaves one core idle.
   maxWorkers: '100%',
 };

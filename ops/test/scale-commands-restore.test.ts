@@ -306,7 +306,7 @@ gm_restore_place_qdrant() { echo "place ${'$'}{1##*/}" >>"$CALLS"; }
   /** The script as gm-ops sends it, with the runtime's host directory pointed at the stubs. */
   function run(set: string, env: Record<string, string> = {}): { stdout: string; calls: string[] } {
     const script = vectorsRestoreScript(set)('tok123456').replaceAll('/opt/geusemaker/host', path.join(dir, 'host'));
-    const stdout = execFileSync('bash', ['-c', script], { env: { PATH: process.env.PATH, T: dir, CALLS: calls, ...env }, encoding: 'utf8' });
+    const stdout = execFileSync('bash', ['-c', script], { env: { PATH: process.env.PATH, HOME: dir, T: dir, CALLS: calls, ...env }, encoding: 'utf8' });
     return { stdout, calls: fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : [] };
   }
 

@@ -42,6 +42,8 @@ afterAll(() => {
 /** The runtime asset as CDK would upload it (a zip of docker/), with the stand-ins in host/. */
 let runtimeZip: string;
 let runtimeExtracted: string;
+/** Where the fake n8n (stubs/curl) keeps what node parsed of a request body, for the next boot with the same body. */
+let jsonCache: string;
 let userData: { dev: string; automation: string; gpu: string };
 const deployTimeValues = {
   region: 'eu-west-1',
@@ -66,6 +68,7 @@ beforeAll(() => {
       fs.writeFileSync(file, data);
     }
   }
+  jsonCache = temporaryDir('gm-json-cache-');
   userData = {
     dev: synthesizedUserData('my-stack', { tier: 'dev' }),
     automation: synthesizedUserData('demo', { tier: 'automation' }),
@@ -155,6 +158,7 @@ function boot(script: string, options: BootOptions = {}): Promise<Boot> {
         BOOTSTRAP_STUBS,
         RUNTIME_ZIP: runtimeZip,
         RUNTIME_EXTRACTED: runtimeExtracted,
+        STUB_JSON_CACHE: jsonCache,
         GM_MOUNT_ATTEMPTS: '3',
         GM_HEALTH_ATTEMPTS: '3',
         GM_OWNER_ATTEMPTS: '3',
@@ -180,13 +184,15 @@ function boot(script: string, options: BootOptions = {}): Promise<Boot> {
   });
 }
 
-/** One boot shared by the tests that only read a plain successful boot (each boot costs about 40 processes). */
-function sharedBoot(script: () => string): () => Promise<Boot> {
+/** One boot shared by the tests that only read the same boot (each boot costs about 200 processes). */
+function sharedBoot(script: () => string, options: BootOptions = {}): () => Promise<Boot> {
   let result: Promise<Boot> | undefined;
-  return () => (result ??= boot(script()));
+  return () => (result ??= boot(script(), options));
 }
 const plainDevBoot = sharedBoot(() => userData.dev);
 const plainAutomationBoot = sharedBoot(() => userData.automation);
+/** A dev host whose `docker compose up` fails. */
+const failedComposeUpBoot = sharedBoot(() => userData.dev, { prepare: (state) => write(state, 'up.exit', '1') });
 
 const write = (state: string, file: string, content: string) => fs.writeFileSync(path.join(state, file), content);
 const signals = (calls: string[]) => calls.filter((c) => c.startsWith('cfn-signal') || c.startsWith('aws cloudformation signal-resource'));
@@ -218,7 +224,7 @@ describe('the rendered bootstrap, executed under bash', () => {
   });
 
   test('models are pulled only after the success signal, in the background; a failed boot pulls none', async () => {
-    const [ok, failed] = await Promise.all([plainDevBoot(), boot(userData.dev, { prepare: (state) => write(state, 'up.exit', '1') })]);
+    const [ok, failed] = await Promise.all([plainDevBoot(), failedComposeUpBoot()]);
     const models = 'systemctl start --no-block geusemaker-models.service';
     expect(ok.calls.filter((c) => c === models)).toHaveLength(1);
     expect(ok.calls.indexOf(models)).toBeGreaterThan(indexOf(ok.calls, /^cfn-signal --exit-code 0 /));
@@ -477,7 +483,7 @@ describe('the rendered bootstrap, executed under bash', () => {
   });
 
   test('a failed bootstrap marks its host unhealthy, so a replacement host that fails is itself replaced', async () => {
-    const result = await boot(userData.dev, { prepare: (state) => write(state, 'up.exit', '1') });
+    const result = await failedComposeUpBoot();
     expect(markedUnhealthy(result.calls)).toBe(true);
     expect(indexOf(result.calls, /^aws autoscaling set-instance-health/)).toBeGreaterThan(indexOf(result.calls, /^cfn-signal --exit-code 1/));
   });
@@ -523,7 +529,7 @@ describe('the rendered bootstrap, executed under bash', () => {
   });
 
   test('a failing compose up signals failure and logs the step', async () => {
-    const result = await boot(userData.dev, { prepare: (state) => write(state, 'up.exit', '1') });
+    const result = await failedComposeUpBoot();
     expect(signals(result.calls)).toEqual([expect.stringMatching(/^cfn-signal --exit-code 1 --reason bootstrap step start-runtime failed: /)]);
     expect(result.log).toContain('step start-runtime: FAILED');
   });

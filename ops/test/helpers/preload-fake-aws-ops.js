@@ -135,6 +135,8 @@ function runOnStubHost(script) {
   const { execFileSync } = require('child_process');
   const path = require('path');
   const body = script.split('/opt/geusemaker/host/functional-check.sh').join(fixture.stubHost.functionalCheck);
+  // The bash stubs' view of the state, made here instead of by a node the first stub call would start.
+  require('./stub-bin/state-cache').writeStateCache(fixture.stubHost.stateFile);
   const stdout = execFileSync('sh', ['-c', body], {
     encoding: 'utf8',
     env: { ...process.env, PATH: `${path.join(__dirname, 'stub-bin')}:${process.env.PATH}`, FAKE_DOCKER_STATE: fixture.stubHost.stateFile },

@@ -45,6 +45,11 @@ export interface RunResult {
 }
 
 const REAL_SLEEP = execFileSync('bash', ['-c', 'command -v sleep']).toString().trim();
+/**
+ * After the stubs, the system's own directories, as on a host: not the developer's PATH, whose version managers'
+ * shims (pyenv's python3 is a bash script starting a dozen processes) made each python3 of the scripts cost 80 ms.
+ */
+const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export class FakeEfs {
   readonly root: string;
@@ -244,7 +249,7 @@ export class FakeHost {
 
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
-      PATH: `${this.bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      PATH: `${this.bin}:${HOST_PATH}`,
       HOME: this.root,
       LANG: 'C.UTF-8',
       GM_RUNTIME_DIR: RUNTIME_DIR,
