@@ -83,6 +83,9 @@ export function scaleDataStackName(deployment: string): string {
   return `${SCALE_DATA_STACK_PREFIX}-${deployment}`;
 }
 
+/** The services of the scale tier's AI host (GM_ROLE=ai-services; docker/host/lib.sh GM_AI_SERVICES): n8n and PostgreSQL run on ECS and RDS. */
+export const AI_HOST_SERVICES = ['ollama', 'qdrant', 'crawl4ai'] as const;
+
 /**
  * The AI host's auto scaling group in the scale tier. It differs from `autoScalingGroupName` on purpose: `gm-ops
  * migrate` deploys the target compute stack while the source one still exists (its host fenced), and removes the

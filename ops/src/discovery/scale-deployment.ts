@@ -4,11 +4,9 @@
  * move back to a host tier), which services its AI host runs, and how its n8n database is kept safe.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { SCALE_OUTPUT_KEYS, scaleDataStackName, type Tier } from '../contract';
-import { AI_HOST_SERVICES } from '../scale/health';
+import { AI_HOST_SERVICES, SCALE_OUTPUT_KEYS, scaleDataStackName, type Tier } from '../contract';
 import { readStack, type RawStack } from '../scale/stacks';
 
-export { AI_HOST_SERVICES };
 
 /** Whether a probe or container of `service` belongs on the host of `tier` (the scale tier's AI host runs three). */
 export function runsOnHost(tier: Tier | undefined, service: string): boolean {

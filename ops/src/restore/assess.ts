@@ -15,7 +15,7 @@
  * whose value wins: such secrets are reported, and their scheduled deletion cancelled like the others'.
  */
 import type { AwsClients } from '../aws/clients';
-import { OUTPUT_KEYS, TIERS, computeStackName, dataStackName, scaleDataStackName, secretName, type Tier } from '../contract';
+import { AI_HOST_SERVICES, OUTPUT_KEYS, TIERS, computeStackName, dataStackName, scaleDataStackName, secretName, type Tier } from '../contract';
 import type { Clock, Sleep } from '../context';
 import { groupDeployments } from '../discovery/deployments';
 import { autoScalingGroupOf, resolveHosts, type HostInfo, type HostLookup } from '../discovery/hosts';
@@ -26,7 +26,7 @@ import { formatTime } from '../output/format';
 import { probeSsmRound } from '../health/probe-round';
 import type { ProbeResult } from '../health/levels';
 import { listStackResources } from '../cost/live';
-import { AI_HOST_SERVICES, databaseInstanceOf, readScaleDataStack, runsOnHost } from '../discovery/scale-deployment';
+import { databaseInstanceOf, readScaleDataStack, runsOnHost } from '../discovery/scale-deployment';
 import type { RawStack } from '../scale/stacks';
 import {
   deletedStacks,

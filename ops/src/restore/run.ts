@@ -4,10 +4,9 @@
  * restore (exit 0); running it twice is safe.
  */
 import type { CommandIO } from '../command-io';
-import type { Tier } from '../contract';
+import { AI_HOST_SERVICES, type Tier } from '../contract';
 import { ExitCode, OpsError } from '../errors';
 import { renderFields } from '../output/table';
-import { AI_HOST_SERVICES } from '../discovery/scale-deployment';
 import { act, formatElapsed, type RestoreResult } from './act';
 import { assess, type Plan } from './assess';
 import { findProject, type Project } from './project';

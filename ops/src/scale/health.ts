@@ -14,7 +14,7 @@ import type { AwsClients } from '../aws/clients';
 import type { CommandIO } from '../command-io';
 import type { HostLookup } from '../discovery/hosts';
 import { DeploymentNotFound, ExitCode, Interrupted, OpsError } from '../errors';
-import { SERVICES, scaleDataStackName } from '../contract';
+import { AI_HOST_SERVICES, SERVICES, scaleDataStackName } from '../contract';
 import { probeHttp, probeTcp } from '../health/direct-probes';
 import { hostProbeScript, hostProbeSeconds, parseHostProbes } from '../health/host-probes';
 import { effectiveOutcome, type ProbeResult } from '../health/levels';
@@ -24,8 +24,6 @@ import { renderTable } from '../output/table';
 import { layoutOf, readScaleLayout, readStack, type ScaleLayout } from './stacks';
 import { readDatabase, readQueue, readServices, resourceProblem, serviceProblem, type ResourceState, type ServiceState } from './state';
 
-/** The services of the AI host; n8n and PostgreSQL run elsewhere in this tier. */
-export const AI_HOST_SERVICES = ['ollama', 'qdrant', 'crawl4ai'] as const;
 
 export interface ScaleCheck {
   /** main, worker, webhook, entry, database, queue, ollama, ... */
